@@ -1,0 +1,1 @@
+"""One module per dimension, each applying rules/<dimension>.yaml."""

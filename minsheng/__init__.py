@@ -1,0 +1,1 @@
+"""Python API for notebooks: minsheng.extract(path) and DataFrame views."""

@@ -1,0 +1,1 @@
+"""minsheng's pipeline: ingest -> normalize -> segment -> extract -> link -> check -> write."""

@@ -1,0 +1,1 @@
+"""One module per input format; each exposes read(data: bytes, name: str) -> RawDoc."""
