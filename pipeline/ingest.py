@@ -1,0 +1,139 @@
+"""Ingest: find input files, sniff their format, and read them into a RawDoc.
+
+Every reader lives in pipeline/readers/<format>.py and exposes
+read(data: bytes, name: str) -> RawDoc. Bad input always ends as a ReadError
+with a one-line reason a person can act on; nothing else escapes read().
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from pipeline.types import RawDoc, ReadError
+
+# Document suffixes we look for inside folders (files given directly are always taken).
+SUFFIXES = {".txt", ".text", ".md", ".csv", ".html", ".htm", ".shtml", ".xhtml", ".pdf",
+            ".docx", ".xlsx", ".xlsm", ".xls", ".doc", ".wps", ".et"}
+DEFAULT_MAX_MB = 200
+DEFAULT_MAX_PAGES = 2000
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _doc_id(rel: str) -> str:
+    """A doc id that JSON can carry: undecodable file-name bytes become U+FFFD, visibly."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def find_inputs(paths: list[Path], skip: list[Path] | None = None) -> list[tuple[str, Path]]:
+    """All input documents under the given files and folders as (doc id, path), sorted.
+
+    The doc id is the path relative to the INPUT it was found under ('/'-separated), or
+    the file name for a file given directly. Hidden folders (.git, .cache), `skip`
+    folders (the run's own output) and directory symlinks seen before are not entered,
+    so a symlink loop ends.
+    """
+    skip_real = {os.path.realpath(p) for p in (skip or [])}
+    found: dict[str, Path] = {}
+    for top in paths:
+        top = Path(top)
+        if top.is_file():
+            found.setdefault(_doc_id(os.fsdecode(top.name)), top)
+            continue
+        if not top.is_dir():
+            raise FileNotFoundError(f"input not found: {top}")
+        seen: set[str] = set()
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in seen or real in skip_real:
+                dirnames[:] = []
+                continue
+            seen.add(real)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for fn in filenames:
+                if fn.startswith(".") or Path(fn).suffix.lower() not in SUFFIXES:
+                    continue
+                p = Path(dirpath) / fn
+                if not p.is_file():          # dangling symlink
+                    continue
+                rel = os.fsdecode(os.path.relpath(p, top)).replace(os.sep, "/")
+                found.setdefault(_doc_id(rel), p)
+    return sorted(found.items())
+
+
+def sniff_format(name: str, data: bytes) -> str:
+    """The reader to use: magic bytes first, then the suffix.
+
+    Returns one of txt, html, pdf, docx, xlsx, xls, doc, zip, bin.
+    """
+    suffix = Path(name).suffix.lower()
+    head = data[:2048]
+    if head.lstrip(b"\xef\xbb\xbf\r\n\t ")[:5] == b"%PDF-" or head[:1024].find(b"%PDF-") >= 0:
+        return "pdf"
+    if head[:4] == b"PK\x03\x04":
+        return _sniff_zip(data, suffix)
+    if head[:8] == _OLE2:
+        if suffix in (".xls", ".et"):
+            return "xls"
+        return "xls" if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data[:65536] else "doc"
+    low = head.lstrip(b"\xef\xbb\xbf\xff\xfe\r\n\t ").lower()
+    if low.startswith((b"<!doctype html", b"<html", b"<?xml")) or (
+            low.startswith(b"<") and b"<html" in data[:4096].lower()):
+        return "html"
+    if suffix in (".html", ".htm", ".shtml", ".xhtml") and b"<" in head:
+        return "html"
+    if suffix in (".pdf", ".docx", ".xlsx", ".xls", ".doc", ".wps"):
+        return suffix[1:]   # the reader will say why these bytes are not that format
+    return "txt"
+
+
+def _sniff_zip(data: bytes, suffix: str) -> str:
+    """A zip is docx if it holds word/, xlsx if xl/; anything else is not a document."""
+    import io
+    import zipfile
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return suffix[1:] if suffix in (".docx", ".xlsx") else "zip"
+    if any(n.startswith("word/") for n in names):
+        return "docx"
+    if any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    return "zip"
+
+
+_READERS = {"txt": "text", "html": "html", "pdf": "pdf", "docx": "docx",
+            "xlsx": "xlsx", "xls": "xlsx"}
+
+
+def read(name: str, data: bytes, *, max_mb: float = DEFAULT_MAX_MB,
+         max_pages: int = DEFAULT_MAX_PAGES) -> RawDoc:
+    """Read one file's bytes into a RawDoc; bad input raises ReadError, never anything else."""
+    if not data:
+        raise ReadError("empty file")
+    if len(data) > max_mb * 1024 * 1024:
+        raise ReadError(f"file is larger than the limit of {max_mb:g} MB (--max-mb)")
+    fmt = sniff_format(name, data)
+    if fmt in ("doc", "wps"):
+        kind = "WPS .wps" if fmt == "wps" or name.lower().endswith(".wps") else "Word .doc"
+        raise ReadError(f"legacy {kind} is not supported: save it as .docx and run again")
+    if fmt == "zip":
+        raise ReadError("zip archive that is not a .docx or .xlsx: unpack it and run on its files")
+    if fmt == "bin":
+        raise ReadError("binary data, not a document")
+    module = importlib.import_module(f"pipeline.readers.{_READERS[fmt]}")
+    try:
+        if fmt == "pdf":
+            return module.read(data, name, max_pages=max_pages)
+        return module.read(data, name)
+    except ReadError:
+        raise
+    except RecursionError:
+        raise ReadError(f"{fmt} structure is nested too deeply to read") from None
+    except MemoryError:
+        raise ReadError(f"{fmt} file needs more memory than available to read") from None
+    except Exception as e:  # a library failing on bad bytes: one readable line, not a traceback
+        msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise ReadError(f"cannot read as {fmt} (damaged or not really {fmt}?): "
+                        f"{type(e).__name__}: {msg}") from e
