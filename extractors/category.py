@@ -1,0 +1,117 @@
+"""Map a project name to one category of a small taxonomy (rules/categories.yaml).
+
+The project name is segmented with a private jieba tokenizer that knows every
+keyword as a word (so 日间照料 or 送戏下乡 are not split into noise), and each
+keyword found among the tokens adds its weight to its category. A private
+tokenizer keeps our extra words out of jieba's global dictionary, which other
+stages use with their own expectations.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import yaml
+
+RULES = Path(__file__).resolve().parent.parent / "rules" / "categories.yaml"
+OTHER = "其他"
+# runs of consecutive default-mode tokens considered as one candidate keyword
+_MAX_RUN = 4
+
+jieba.setLogLevel(logging.WARNING)  # jieba prints its dictionary loading to stderr otherwise
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    keywords: dict[str, float]
+    examples: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    categories: tuple[Category, ...]
+    tokenizer: jieba.Tokenizer
+    lock: threading.Lock
+
+
+def load_taxonomy(path: Path = RULES) -> Taxonomy:
+    """Read the taxonomy YAML; raise ValueError naming the entry that is malformed."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"cannot read the category rules {path}: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), list):
+        raise ValueError(f"{path}: expected a top-level 'categories:' list")
+    cats: list[Category] = []
+    for i, entry in enumerate(data["categories"]):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not name:
+            raise ValueError(f"{path}: category #{i + 1} has no 'name'")
+        kws = entry.get("keywords") or {}
+        if not isinstance(kws, dict):
+            raise ValueError(f"{path}: keywords of {name} must be a mapping keyword: weight")
+        try:
+            keywords = {str(k): float(w) for k, w in kws.items()}
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: a weight of {name} is not a number: {e}") from e
+        cats.append(Category(str(name), keywords, dict(entry.get("examples") or {})))
+    tok = jieba.Tokenizer()
+    for c in cats:
+        for kw in c.keywords:
+            tok.add_word(kw, freq=100000)  # high frequency: the keyword wins the segmentation
+    return Taxonomy(tuple(cats), tok, threading.Lock())
+
+
+@lru_cache(maxsize=1)
+def _taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+_NOISE = re.compile(r"[\d.,，%％]+|[“”\"'‘’（）()《》【】\s]")
+
+
+def tokens(name: str, tax: Taxonomy | None = None) -> set[str]:
+    """The candidate words of a project name: jieba's search-mode tokens (sub-words of
+    long words too) plus runs of consecutive default-mode tokens."""
+    tax = tax or _taxonomy()
+    text = _NOISE.sub(" ", name)
+    with tax.lock:  # a jieba Tokenizer initialises lazily and is not thread-safe then
+        words = [w for w in tax.tokenizer.lcut(text, HMM=False) if w.strip()]
+        search = {w for w in tax.tokenizer.lcut_for_search(text, HMM=False) if w.strip()}
+    runs = {"".join(words[i:j]) for i in range(len(words))
+            for j in range(i + 1, min(len(words), i + _MAX_RUN) + 1)}
+    return search | runs
+
+
+def scores(project: str, tax: Taxonomy | None = None) -> dict[str, float]:
+    """Score of each category that has at least one keyword in the project name."""
+    tax = tax or _taxonomy()
+    toks = tokens(project, tax)
+    out: dict[str, float] = {}
+    for c in tax.categories:
+        found = [kw for kw in c.keywords if kw in toks]
+        # 老年人 also yields 老年: count the longest keyword only, not each of its parts
+        s = sum(c.keywords[kw] for kw in found
+                if not any(kw != other and kw in other for other in found))
+        if s > 0:
+            out[c.name] = s
+    return out
+
+
+def categorize(project: str | None) -> str:
+    """The category of a project name; 其他 when nothing matches or there is no name."""
+    if not project or not project.strip():
+        return OTHER
+    tax = _taxonomy()
+    sc = scores(project, tax)
+    if not sc:
+        return OTHER
+    best = max(sc.values())
+    # ties go to the category listed first in the YAML
+    return next(c.name for c in tax.categories if sc.get(c.name) == best)
