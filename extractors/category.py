@@ -76,6 +76,14 @@ def _taxonomy() -> Taxonomy:
 _NOISE = re.compile(r"[\d.,，%％]+|[“”\"'‘’（）()《》【】\s]")
 
 
+def segment(text: str, tax: Taxonomy | None = None) -> list[str]:
+    """jieba's default-mode words of a text, with the taxonomy keywords as words
+    (so 小街小巷 stays one word); punctuation and spaces dropped."""
+    tax = tax or _taxonomy()
+    with tax.lock:
+        return [w for w in tax.tokenizer.lcut(text, HMM=False) if w.strip() and not _NOISE.fullmatch(w)]
+
+
 def tokens(name: str, tax: Taxonomy | None = None) -> set[str]:
     """The candidate words of a project name: jieba's search-mode tokens (sub-words of
     long words too) plus runs of consecutive default-mode tokens."""
