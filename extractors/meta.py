@@ -297,8 +297,9 @@ class Mention:
     start: int
     end: int                           # exclusive
     weight: float
-    rule_id: str | None                # the issuer context that weighted it, if any
-    phrase: str = ""                   # the mention with its issuer context, for evidence
+    rule_id: str | None                # the heaviest issuer context that fired, if any
+    phrase: str = ""                   # the mention with its issuer contexts, for evidence
+    fired: tuple[str, ...] = ()        # every issuer context that fired
 
 
 def _unit_name(adcode6: str) -> str | None:
@@ -346,14 +347,18 @@ def place_mentions(body: str, rules: MetaRules | None = None) -> list[Mention]:
         weight = float(spec["mention_weight"])
         if any(a <= start < b for a, b in heading):
             weight = max(weight, float(spec["heading_weight"]))
-        rule_id, phrase = None, name
+        rule_id, fired, left, right = None, [], start, end
         for rule, after, before in rules.issuers:
             a = after.match(body, end, min(len(body), end + 30)) if after else None
             b = before.search(body, max(0, start - 30), start) if before else None
-            if (a or b) and float(rule.spec["weight"]) > weight:
+            if not (a or b):
+                continue
+            fired.append(rule.id)
+            left, right = min(left, b.start() if b else start), max(right, a.end() if a else end)
+            if float(rule.spec["weight"]) > weight:
                 weight, rule_id = float(rule.spec["weight"]), rule.id
-                phrase = body[b.start() if b else start: a.end() if a else end].strip()
-        out.append(Mention(name, infos, start, end, weight, rule_id, phrase))
+        out.append(Mention(name, infos, start, end, weight, rule_id,
+                           body[left:right].strip(), tuple(fired)))
     return out
 
 
