@@ -1,0 +1,204 @@
+"""A finished run folder OUT -> OUT/minsheng.xlsx and OUT/parquet/<table>.parquet.
+
+Reads only the JSON Lines files the run wrote (the contract), so it can be re-run
+on any OUT folder. The workbook is for people (frozen header, filters, widths that
+fit Chinese text, numbers as numbers); Parquet is for programs (typed columns,
+`parts` as list<double>).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+
+from pipeline.crossdoc import read_jsonl
+
+TABLES = ("documents", "records", "facts", "checks")
+
+# The contract's columns first, in its order; extra keys follow in order of appearance.
+PREFERRED: dict[str, tuple[str, ...]] = {
+    "documents": ("doc", "status", "error", "format", "script", "city", "province", "year",
+                  "period_end"),
+    "records": ("doc", "city", "province", "year", "period_end", "project", "sub_item",
+                "category", "indicator", "unit", "target", "actual", "reported_pct",
+                "computed_pct", "verdict", "amount_yuan", "lead_unit", "evidence", "start", "end"),
+    "facts": ("doc", "kind", "value", "unit", "approx", "text", "start", "end", "project", "level"),
+    "checks": ("doc", "kind", "verdict", "reported", "computed", "numerator", "denominator",
+               "parts", "evidence", "start", "end"),
+}
+INT_COLUMNS = frozenset({"year", "start", "end", "start_b", "end_b", "section", "each", "pages"})
+FLOAT_COLUMNS = frozenset({"value", "reported", "computed", "numerator", "denominator",
+                           "discrepancy", "target", "actual", "reported_pct", "computed_pct",
+                           "amount_yuan", "target_b", "expected_pct", "elapsed_pct", "rate",
+                           "similarity"})
+FLOAT_LIST_COLUMNS = frozenset({"parts"})
+SPAN_LIST_COLUMNS = frozenset({"figures", "figures_b"})   # [[start, end], ...]
+BOOL_COLUMNS = frozenset({"approx", "per_unit"})
+
+XLSX_MAX_CELL = 32767
+_NUM_STR = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def load_run(out: Path) -> dict[str, list[dict[str, Any]]]:
+    """The four tables of a run folder. documents.jsonl must exist: without it this is
+    not a finished run."""
+    out = Path(out)
+    if not (out / "documents.jsonl").exists():
+        raise FileNotFoundError(
+            f"{out} has no documents.jsonl: point at the folder a finished `minsheng run -o OUT` wrote")
+    return {t: read_jsonl(out / f"{t}.jsonl") for t in TABLES}
+
+
+def columns(rows: Iterable[dict[str, Any]], table: str) -> list[str]:
+    cols = list(PREFERRED.get(table, ()))
+    seen = set(cols)
+    for r in rows:
+        for k in r:
+            if k not in seen:
+                seen.add(k)
+                cols.append(k)
+    return cols
+
+
+def _number(x: Any) -> Any:
+    """A numeric-looking string in a numeric column becomes a number (a writer that kept
+    Decimal precision as text must not give Excel text cells)."""
+    if isinstance(x, str) and _NUM_STR.fullmatch(x.strip()):
+        f = float(x)
+        return int(f) if f.is_integer() and "." not in x and "e" not in x.lower() else f
+    return x
+
+
+def display_width(s: str) -> int:
+    """Width in Excel 'characters': a CJK (wide) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _cell(col: str, x: Any) -> Any:
+    if x is None:
+        return None
+    if col in INT_COLUMNS or col in FLOAT_COLUMNS:
+        x = _number(x)
+    if isinstance(x, bool) or isinstance(x, (int, float)):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        return x
+    if isinstance(x, list):
+        if all(isinstance(v, list) for v in x):           # spans [[s, e], ...]
+            s = "; ".join("-".join(str(p) for p in v) for v in x)
+        else:
+            s = ", ".join("" if v is None else str(v) for v in x)
+    elif isinstance(x, dict):
+        s = json.dumps(x, ensure_ascii=False)
+    else:
+        s = str(x)
+    s = ILLEGAL_CHARACTERS_RE.sub("", s)
+    return s if len(s) <= XLSX_MAX_CELL else s[:XLSX_MAX_CELL - 1] + "…"
+
+
+def write_xlsx(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in TABLES:
+        rows = tables.get(name, [])
+        cols = columns(rows, name)
+        ws = wb.create_sheet(name)
+        ws.append(cols)
+        widths = [display_width(c) for c in cols]
+        for i, r in enumerate(rows):
+            vals = [_cell(c, r.get(c)) for c in cols]
+            ws.append(vals)
+            if i < 2000:  # widths from a sample: enough to fit, cheap on a large corpus
+                for j, v in enumerate(vals):
+                    if v is not None:
+                        widths[j] = max(widths[j], display_width(v if isinstance(v, str) else str(v)))
+        for j, w in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(path)  # a reader never sees a half-written workbook
+
+
+def _arrow_type(col: str, values: list[Any]) -> pa.DataType:
+    if col in FLOAT_LIST_COLUMNS:
+        return pa.list_(pa.float64())
+    if col in SPAN_LIST_COLUMNS:
+        return pa.list_(pa.list_(pa.int64()))
+    if col in BOOL_COLUMNS:
+        return pa.bool_()
+    if col in INT_COLUMNS:
+        return pa.int64()
+    if col in FLOAT_COLUMNS:
+        return pa.float64()
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pa.bool_()
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pa.int64()
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return pa.float64()
+    return pa.string()
+
+
+def _arrow_value(typ: pa.DataType, x: Any) -> Any:
+    if x is None:
+        return None
+    if pa.types.is_string(typ):
+        return x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
+    if pa.types.is_list(typ):
+        if not isinstance(x, list):
+            raise ValueError(f"expected a list, got {x!r}")
+        if pa.types.is_list(typ.value_type):
+            return [[int(p) for p in v] for v in x]
+        return [None if v is None else float(_number(v)) for v in x]
+    if pa.types.is_boolean(typ):
+        return bool(x)
+    x = _number(x)
+    if pa.types.is_integer(typ):
+        return int(x)
+    return float(x)
+
+
+def to_arrow(rows: list[dict[str, Any]], table: str) -> pa.Table:
+    """A typed Arrow table of one OUT table (all columns, contract ones first)."""
+    cols = columns(rows, table)
+    arrays, fields = [], []
+    for c in cols:
+        vals = [r.get(c) for r in rows]
+        typ = _arrow_type(c, vals)
+        try:
+            conv = [_arrow_value(typ, v) for v in vals]
+        except (TypeError, ValueError, ArithmeticError):
+            # a value that does not fit the column's usual type: keep the column, as text
+            typ, conv = pa.string(), [_arrow_value(pa.string(), v) for v in vals]
+        arrays.append(pa.array(conv, type=typ))
+        fields.append(pa.field(c, typ))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(to_arrow(tables.get(name, []), name), tmp)
+        tmp.replace(path)
+
+
+def write_exports(out: Path) -> None:
+    """OUT/minsheng.xlsx and OUT/parquet/<table>.parquet from the run's JSON Lines."""
+    out = Path(out)
+    tables = load_run(out)
+    write_xlsx(tables, out / "minsheng.xlsx")
+    write_parquet(tables, out / "parquet")
