@@ -300,6 +300,7 @@ class Mention:
     rule_id: str | None                # the heaviest issuer context that fired, if any
     phrase: str = ""                   # the mention with its issuer contexts, for evidence
     fired: tuple[str, ...] = ()        # every issuer context that fired
+    in_heading: bool = False
 
 
 def _unit_name(adcode6: str) -> str | None:
@@ -345,7 +346,8 @@ def place_mentions(body: str, rules: MetaRules | None = None) -> list[Mention]:
             continue
         start, end = m.start_index, m.end_index + 1
         weight = float(spec["mention_weight"])
-        if any(a <= start < b for a, b in heading):
+        in_heading = any(a <= start < b for a, b in heading)
+        if in_heading:
             weight = max(weight, float(spec["heading_weight"]))
         rule_id, fired, left, right = None, [], start, end
         for rule, after, before in rules.issuers:
@@ -358,7 +360,7 @@ def place_mentions(body: str, rules: MetaRules | None = None) -> list[Mention]:
             if float(rule.spec["weight"]) > weight:
                 weight, rule_id = float(rule.spec["weight"]), rule.id
         out.append(Mention(name, infos, start, end, weight, rule_id,
-                           body[left:right].strip(), tuple(fired)))
+                           body[left:right].strip(), tuple(fired), in_heading))
     return out
 
 
@@ -382,7 +384,8 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
 
     Unambiguous mentions vote first; a name cpca knows in several places (海州区 is
     in 阜新 and 连云港) then goes to the candidate whose city, else province, already
-    has votes. The province is the city's; named provinces decide only without a city.
+    has votes. The province is the city's; named provinces decide only without a city,
+    or when the province issues the title (山西省人民政府关于...) and no city does.
     """
     rules = rules or load_rules()
     mentions = place_mentions(body, rules)
@@ -393,11 +396,15 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
     prov_score: defaultdict[str, float] = defaultdict(float)
     county_issuer: defaultdict[str, float] = defaultdict(float)   # county adcode -> issuer weight
     city_issuer: defaultdict[str, float] = defaultdict(float)     # city key -> its own issuer weight
+    prov_heading_issuer: set[str] = set()     # provinces issuing in the title (山西省人民政府关于...)
+    city_heading_issuer: set[str] = set()
 
     def vote(info: Any, m: Mention) -> None:
         prov_score[info.adcode[:2]] += m.weight
         c = _city_of(info)
         if c is None:
+            if m.rule_id and m.in_heading:
+                prov_heading_issuer.add(info.adcode[:2])
             return
         key, nm = c
         city_score[key] += m.weight
@@ -406,6 +413,8 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
         rank_key = (m.weight, info.rank < 2)
         if key not in city_best or rank_key > city_best_key[key]:
             city_best[key], city_best_key[key] = m, rank_key
+        if m.rule_id and m.in_heading:
+            city_heading_issuer.add(key)
         if m.rule_id:
             if info.rank == 2 and key != info.adcode:
                 county_issuer[info.adcode] += m.weight
@@ -430,7 +439,9 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
     min_score = float(rules.place_spec["min_score"])
     if city_score:
         key = max(city_score, key=lambda k: city_score[k])
-        if city_score[key] >= min_score:
+        # a provincial report lists its cities: the province issuing its title wins
+        provincial = bool(prov_heading_issuer) and key not in city_heading_issuer
+        if city_score[key] >= min_score and not provincial:
             city = city_name[key]
             province = _unit_name(key[:2] + "0000")
             evidence["city"] = _phrase(body, city_best[key])

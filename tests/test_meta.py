@@ -244,3 +244,16 @@ def test_text_without_place_or_year() -> None:
 def test_boilerplate_year_does_not_count() -> None:
     text = "全市民生实事完成情况汇报\n" + "全市民生工程进展顺利，各项任务完成。\n" * 5 + "相关文章：\n2016年为民办实事汇报\n"
     assert extract_meta(text, "simplified")["year"] is None
+
+
+def test_provincial_report_has_no_city() -> None:
+    text = "山西省人民政府关于2019年民生实事的报告\n太原市完成。太原市推进。大同市完成。"
+    place = locate(text)
+    assert (place.city, place.province) == (None, "山西省")
+
+
+def test_city_report_citing_a_provincial_document_keeps_its_city() -> None:
+    text = ("运城市人民政府关于2019年民生实事进展的报告\n截至2018年底完成。截至9月底完成。"
+            "按照山西省人民政府办公厅关于印发的通知要求。")
+    meta = extract_meta(text, "simplified")
+    assert (meta["city"], meta["province"], meta["period_end"]) == ("运城市", "山西省", "2019-09-30")
