@@ -1,0 +1,539 @@
+"""The batch run: files and folders -> parallel, cached, resumable run -> OUT.
+
+- Workers (a pebble process pool, forked once, living for the whole run) load the rules
+  and the heavy readers once, then call the pure `pipeline.process.process` per file.
+- Each file is isolated: an exception, a hang (--timeout: the worker is killed and
+  replaced), runaway memory (RLIMIT_AS in workers) or a file over --max-mb becomes a
+  failed row with a one-line reason, and the run goes on.
+- Each result is serialized by the worker into OUT/.cache/ (keyed by file bytes, doc id,
+  rules hash and code version), so memory stays flat, an interrupted run resumes, and
+  an unchanged file is never redone. The final files are assembled in doc-id order and
+  renamed into place (write.OutputWriter), so Ctrl-C leaves the previous outputs intact.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pipeline import write
+
+# Post-run steps, each `f(out: Path) -> None`, run after the final rename. A missing
+# module is skipped with a warning; a failing step is reported in one line.
+POST_RUN = ["pipeline.report:write_report", "pipeline.export:write_exports"]
+
+CACHE_FORMAT = "1"           # bump when the cache entry layout changes
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MAX_MB = 200.0
+DEFAULT_MAX_MEMORY_MB = 4096
+# Imported once in the parent before the workers fork, so each worker starts warm
+# (a fresh process importing a PDF library took seconds) and shares the pages.
+WARM_MODULES = ("pipeline.process", "pipeline.ingest", "pipeline.readers.text",
+                "pipeline.readers.html", "pipeline.readers.pdf", "pipeline.readers.docx",
+                "pipeline.readers.xlsx", "pdfplumber", "pypdfium2", "docx", "openpyxl",
+                "lxml.html", "opencc", "cn2an", "cpca")
+
+log = logging.getLogger("minsheng.run")
+
+
+class UsageError(Exception):
+    """Bad options or no inputs: exit status 2, with a message saying what to do."""
+
+
+@dataclass
+class RunOptions:
+    out: Path = Path("outputs/run")
+    jobs: int | None = None                 # None: all cores this process may use
+    timeout: float = DEFAULT_TIMEOUT        # seconds per file
+    force: bool = False
+    rules_dir: Path | None = None
+    max_mb: float = DEFAULT_MAX_MB
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB   # per worker address space; 0: no limit
+    quiet: bool = False
+    progress: bool | None = None            # None: a bar only when stdout is a terminal
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    documents: int = 0
+    ok: int = 0
+    failed: int = 0
+    cached: int = 0
+    facts: int = 0
+    checks: int = 0
+    inconsistent: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)   # (doc, error)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _load_rules(rules_dir: Path | None) -> Any:
+    """The compiled rules (one place, so tests can stand in for them)."""
+    from pipeline import rules
+    return rules.load(rules_dir)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("minsheng")
+    except Exception as e:  # not installed (running from a checkout): still a usable key
+        log.debug("minsheng version unknown: %s", e)
+        return "0+unknown"
+
+
+def code_hash() -> str:
+    """A digest of the code that makes results, so a changed extractor invalidates the
+    cache even when the version number did not move."""
+    h = hashlib.sha256(_version().encode())
+    root = Path(__file__).resolve().parent.parent
+    for pkg in ("pipeline", "extractors"):
+        for p in sorted((root / pkg).rglob("*.py")):
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def cache_key(salt: str, doc: str, sha: str) -> str:
+    # doc is part of the key: the name picks the reader, and rows carry the doc id
+    return hashlib.sha256(f"{salt}\0{doc}\0{sha}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cache_path(cache: Path, key: str) -> Path:
+    return cache / key[:2] / f"{key}.json"
+
+
+def _fmt_of(doc: str) -> str | None:
+    suffix = Path(doc).suffix.lower().lstrip(".")
+    return suffix or None
+
+
+def _one_line_exc(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {msg[0][:200]}" if msg else type(e).__name__
+
+
+# ----------------------------------------------------------------------------- worker
+
+_W: dict[str, Any] = {}        # per-worker state: rules, salt, cache folder
+
+
+def _init_worker(rules_dir: Path | None, rules_id: str, salt: str, cache: str,
+                 max_memory_mb: int) -> None:
+    """Once per worker: ignore Ctrl-C (the parent stops us), cap memory, load rules."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if max_memory_mb > 0:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = max_memory_mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    # libraries' warnings about odd files would flood the terminal; reasons go in the rows
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    rules = _W.get("rules") if _W.get("rules_id") == rules_id else None
+    if rules is None:                 # not inherited from the parent (spawn): load here
+        rules = _load_rules(rules_dir)
+    _W.update(rules=rules, rules_id=rules_id, salt=salt, cache=Path(cache),
+              max_memory_mb=max_memory_mb)
+
+
+def _work(doc: str, path: str) -> dict[str, Any]:
+    """Process one file in a worker. Writes the entry to the cache and returns a small
+    summary; an entry that must not be cached (out of memory) travels back in-band."""
+    t0 = time.perf_counter()
+    rules = _W["rules"]
+    rules_hash = getattr(rules, "hash", None)
+    name = doc.rsplit("/", 1)[-1]
+    sha = None
+    cacheable = True
+    try:
+        data = Path(path).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        result = importlib.import_module("pipeline.process").process(doc, name, data, rules)
+        del data
+        entry = write.entry_from_result(doc, result, sha256=sha, rules_hash=rules_hash)
+        del result
+    except MemoryError:
+        cacheable = False      # depends on the limit and the machine, not on the file alone
+        entry = write.failed_entry(
+            doc, f"ran out of memory (worker limit {_W['max_memory_mb']} MB; raise it with "
+                 "--max-memory-mb if the file is genuine)",
+            fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+    except OSError as e:
+        cacheable = False
+        entry = write.failed_entry(doc, f"cannot read the file: {e.strerror or e}",
+                                   fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+    except RecursionError:
+        entry = write.failed_entry(doc, "structure nested too deeply to process",
+                                   fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+    except Exception as e:   # a bug on one file must not stop the run: one line, go on
+        entry = write.failed_entry(
+            doc, f"internal error while processing ({_one_line_exc(e)}); please report "
+                 "this file", fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+    seconds = time.perf_counter() - t0
+    out: dict[str, Any] = {"doc": doc, "seconds": seconds, "status": entry["document"]["status"],
+                           "pages": entry["document"].get("pages"), "sha256": sha}
+    if cacheable and sha is not None:
+        key = cache_key(_W["salt"], doc, sha)
+        try:
+            write.atomic_write_text(cache_path(_W["cache"], key),
+                                    json.dumps(entry, ensure_ascii=False))
+            out["key"] = key
+            return out
+        except (OSError, MemoryError) as e:   # the cache is an optimization: hand it back
+            out["cache_error"] = _one_line_exc(e)
+    out["entry"] = entry
+    return out
+
+
+# ----------------------------------------------------------------------------- run
+
+def _progress(opts: RunOptions, console: Any) -> Any:
+    show = opts.progress if opts.progress is not None else (
+        console.is_terminal and not opts.quiet)
+    if not show:
+        return None
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TaskProgressColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
+
+
+def _clean_stale_tmp(out: Path) -> None:
+    """Temp folders of a run that was killed outright (SIGKILL, power loss)."""
+    import shutil
+    for p in out.glob(".tmp-*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None) -> RunSummary:
+    """Run over files and folders into opts.out. Raises UsageError for bad options or
+    no inputs, KeyboardInterrupt (after cleaning up) when interrupted."""
+    from rich.console import Console
+    from pipeline.ingest import find_inputs
+
+    opts = opts or RunOptions()
+    console = console or Console()
+    t_start = time.perf_counter()
+    jobs = opts.jobs if opts.jobs is not None else default_jobs()
+    if jobs < 1:
+        raise UsageError(f"-j must be 1 or more (got {jobs})")
+    if opts.timeout <= 0:
+        raise UsageError(f"--timeout must be more than 0 seconds (got {opts.timeout:g})")
+    if opts.max_mb <= 0:
+        raise UsageError(f"--max-mb must be more than 0 (got {opts.max_mb:g})")
+    if not inputs:
+        raise UsageError("give at least one input file or folder")
+    out = Path(opts.out)
+    try:
+        found = find_inputs([Path(p) for p in inputs], skip=[out])
+    except FileNotFoundError as e:
+        raise UsageError(f"{e}: check the path") from None
+    if not found:
+        raise UsageError("no input documents found under " + ", ".join(map(str, inputs)) +
+                         " (minsheng reads .txt .html .pdf .docx .xlsx .xls)")
+    try:
+        rules = _load_rules(opts.rules_dir)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot load the rules: {_one_line_exc(e)} "
+                         "(check --rules or MINSHENG_RULES)") from None
+    rules_hash = str(getattr(rules, "hash", ""))
+    salt = hashlib.sha256(f"{CACHE_FORMAT}\0{code_hash()}\0{rules_hash}".encode()).hexdigest()
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create the output folder {out}: {e.strerror or e}") from None
+    _clean_stale_tmp(out)
+    cache = out / ".cache"
+    cache.mkdir(exist_ok=True)
+
+    summary = RunSummary(out=out)
+    entries: dict[str, dict[str, Any]] = {}   # entries made in the parent or in-band
+    keys: dict[str, str] = {}                 # doc -> cache key
+    timing: dict[str, dict[str, Any]] = {}    # doc -> run.json detail
+    todo: list[tuple[str, Path]] = []
+    max_bytes = opts.max_mb * 1024 * 1024
+    for doc, path in found:
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                entries[doc] = write.failed_entry(
+                    doc, f"file is {size / 2**20:.1f} MB, over the limit of {opts.max_mb:g} MB; "
+                         "raise --max-mb to read it", fmt=_fmt_of(doc), sha256=None,
+                    rules_hash=rules_hash)
+                continue
+            sha = file_sha256(path)
+        except OSError as e:
+            entries[doc] = write.failed_entry(doc, f"cannot read the file: {e.strerror or e}",
+                                              fmt=_fmt_of(doc), sha256=None,
+                                              rules_hash=rules_hash)
+            continue
+        key = cache_key(salt, doc, sha)
+        if not opts.force and cache_path(cache, key).is_file():
+            keys[doc] = key
+            timing[doc] = {"cached": True}
+            continue
+        todo.append((doc, path))
+    summary.cached = len(keys)
+
+    progress = _progress(opts, console)
+    task = None
+    if progress is not None:
+        progress.start()
+        task = progress.add_task("reading", total=len(found), completed=len(found) - len(todo),
+                                 rate="")
+    writer: write.OutputWriter | None = None
+    try:
+        if todo:
+            _run_pool(todo, jobs, opts, rules, rules_hash, salt, cache, entries, keys, timing,
+                      progress, task)
+        if progress is not None:
+            progress.update(task, description="writing")
+        writer = write.OutputWriter(out)
+        for doc, _ in found:         # sorted by doc id (find_inputs sorts)
+            entry = entries.get(doc)
+            if entry is None:
+                entry = _load_entry(cache, keys[doc], doc, rules_hash)
+            _count(summary, entry)
+            writer.add(entry)
+        _cross_doc(writer, summary)
+        writer.commit()
+        writer = None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+
+    summary.seconds = time.perf_counter() - t_start
+    _write_run_json(out, summary, jobs, rules_hash, found, timing)
+    _prune_cache(cache, set(keys.values()))
+    _post_run(out, summary)
+    return summary
+
+
+def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: Any,
+              rules_hash: str, salt: str, cache: Path, entries: dict[str, dict[str, Any]],
+              keys: dict[str, str], timing: dict[str, dict[str, Any]],
+              progress: Any, task: Any) -> None:
+    import multiprocessing
+
+    from pebble import ProcessExpired, ProcessPool
+
+    rules_id = f"{id(rules)}:{rules_hash}"
+    for m in WARM_MODULES:
+        try:
+            importlib.import_module(m)
+        except Exception as e:   # a reader not written yet: its files fail with a reason
+            log.debug("warm import of %s skipped: %s", m, e)
+    # Forked workers inherit the loaded rules and warm modules (spawn would reload them).
+    _W.update(rules=rules, rules_id=rules_id)
+    pool = ProcessPool(max_workers=min(jobs, len(todo)), max_tasks=0,
+                       initializer=_init_worker,
+                       initargs=(opts.rules_dir, rules_id, salt, str(cache), opts.max_memory_mb),
+                       context=multiprocessing.get_context("fork"))
+    t0 = time.perf_counter()
+    done = 0
+    try:
+        futures = {pool.schedule(_work, args=(doc, str(path)), timeout=opts.timeout): doc
+                   for doc, path in todo}
+        for fut in cf.as_completed(futures):
+            doc = futures[fut]
+            _record_result(doc, fut, opts, rules_hash, entries, keys, timing,
+                           ProcessExpired)
+            done += 1
+            if progress is not None:
+                rate = done / max(time.perf_counter() - t0, 1e-9)
+                progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
+        pool.close()
+        pool.join()
+    except BaseException:
+        pool.stop()        # Ctrl-C or a bug in the parent: kill the workers, then re-raise
+        pool.join()
+        raise
+
+
+def _record_result(doc: str, fut: Any, opts: RunOptions, rules_hash: str,
+                   entries: dict[str, dict[str, Any]], keys: dict[str, str],
+                   timing: dict[str, dict[str, Any]], process_expired: type) -> None:
+    """One finished future -> a cache key, or an in-memory failed entry."""
+    try:
+        res = fut.result()
+    except cf.TimeoutError:
+        entries[doc] = write.failed_entry(
+            doc, f"timed out after {opts.timeout:g} s (raise --timeout if the file is genuine)",
+            fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
+        timing[doc] = {"seconds": opts.timeout, "timed_out": True}
+        return
+    except process_expired as e:
+        code = getattr(e, "exitcode", None)
+        how = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else \
+            f"exit code {code}"
+        entries[doc] = write.failed_entry(
+            doc, f"the worker reading this file died ({how}); it may need more memory than "
+                 f"--max-memory-mb {opts.max_memory_mb} allows, or crash a library",
+            fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
+        timing[doc] = {"crashed": how}
+        return
+    except Exception as e:   # e.g. a result that could not be sent back: one line, go on
+        entries[doc] = write.failed_entry(doc, f"internal error: {_one_line_exc(e)}",
+                                          fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
+        timing[doc] = {"error": _one_line_exc(e)}
+        return
+    timing[doc] = {"seconds": round(res["seconds"], 4), "pages": res.get("pages")}
+    if "key" in res:
+        keys[doc] = res["key"]
+    else:
+        entries[doc] = res["entry"]
+        if "cache_error" in res:
+            timing[doc]["cache_error"] = res["cache_error"]
+
+
+def _load_entry(cache: Path, key: str, doc: str, rules_hash: str) -> dict[str, Any]:
+    try:
+        with open(cache_path(cache, key), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        return write.failed_entry(doc, f"cached result unreadable ({_one_line_exc(e)}); "
+                                       "run again with --force", fmt=_fmt_of(doc),
+                                  sha256=None, rules_hash=rules_hash)
+
+
+def _count(summary: RunSummary, entry: dict[str, Any]) -> None:
+    d = entry["document"]
+    summary.documents += 1
+    if d.get("status") == "ok":
+        summary.ok += 1
+    else:
+        summary.failed += 1
+        summary.failures.append((entry["doc"], str(d.get("error") or "failed")))
+    summary.facts += len(entry["facts"])
+    summary.checks += len(entry["checks"])
+    summary.inconsistent += sum(1 for c in entry["checks"] if c.get("verdict") == "inconsistent")
+
+
+def _cross_doc(writer: write.OutputWriter, summary: RunSummary) -> None:
+    """Checks across documents (pipeline.crossdoc), appended to checks.jsonl."""
+    try:
+        mod = importlib.import_module("pipeline.crossdoc")
+    except ModuleNotFoundError as e:
+        if e.name != "pipeline.crossdoc":
+            summary.warnings.append(f"cross-document checks skipped: {_one_line_exc(e)}")
+        return
+    try:
+        checks = mod.cross_doc_checks(writer.read_records())
+        rows = [c.contract() if hasattr(c, "contract") else dict(c) for c in checks]
+    except Exception as e:   # never lose the per-document outputs to this step
+        summary.warnings.append(f"cross-document checks failed: {_one_line_exc(e)}")
+        return
+    summary.checks += len(rows)
+    summary.inconsistent += sum(1 for c in rows if c.get("verdict") == "inconsistent")
+    writer.add_checks(rows)
+
+
+def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
+                    found: list[tuple[str, Path]], timing: dict[str, dict[str, Any]]) -> None:
+    """Timing and the run's own facts: kept out of the outputs that must be reproducible."""
+    info = {"minsheng": _version(), "rules_hash": rules_hash, "jobs": jobs,
+            "seconds": round(summary.seconds, 3), "documents": summary.documents,
+            "ok": summary.ok, "failed": summary.failed, "cached": summary.cached,
+            "facts": summary.facts, "checks": summary.checks,
+            "inconsistent": summary.inconsistent,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": {doc: timing.get(doc, {}) for doc, _ in found}}
+    try:
+        write.atomic_write_text(out / "run.json", json.dumps(info, ensure_ascii=False, indent=1))
+    except OSError as e:
+        summary.warnings.append(f"run.json not written: {e.strerror or e}")
+
+
+def _prune_cache(cache: Path, used: set[str]) -> None:
+    """Keep only this run's entries, so the cache does not grow with every change."""
+    for p in cache.glob("*/*.json"):
+        if p.stem not in used:
+            try:
+                p.unlink()
+            except OSError as e:
+                log.debug("cache entry %s not removed: %s", p, e)
+
+
+def _resolve(spec: str) -> Callable[[Path], None] | None:
+    mod_name, _, fn = spec.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ModuleNotFoundError as e:
+        if e.name == mod_name:
+            return None
+        raise
+    return getattr(mod, fn)
+
+
+def _post_run(out: Path, summary: RunSummary) -> None:
+    for spec in POST_RUN:
+        try:
+            f = _resolve(spec)
+            if f is None:
+                summary.warnings.append(f"{spec.split(':')[0]} not available yet: skipped")
+                continue
+            f(out)
+        except Exception as e:  # report.html or xlsx failing must not cost the JSONL outputs
+            summary.warnings.append(f"{spec} failed: {_one_line_exc(e)}")
+
+
+def format_summary(s: RunSummary) -> str:
+    cached = f", {s.cached:,} unchanged from cache" if s.cached else ""
+    return (f"{s.documents:,} documents: {s.ok:,} ok, {s.failed:,} failed{cached} · "
+            f"{s.facts:,} figures · {s.checks:,} checks, {s.inconsistent:,} inconsistent · "
+            f"{s.seconds:.1f} s -> {s.out}")
+
+
+def print_summary(s: RunSummary, console: Any, err_console: Any, max_failures: int = 10) -> None:
+    for w in s.warnings:
+        err_console.print(f"warning: {w}", markup=False, highlight=False)
+    for doc, err in s.failures[:max_failures]:
+        err_console.print(f"failed: {doc}: {err}", markup=False, highlight=False)
+    if len(s.failures) > max_failures:
+        err_console.print(f"... and {len(s.failures) - max_failures} more failed: see "
+                          f"{s.out / 'documents.csv'}", markup=False, highlight=False)
+    console.print(format_summary(s), markup=False, highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: minsheng run INPUT... (see minsheng run --help)")
