@@ -206,14 +206,14 @@ def extract_year(body: str, rules: MetaRules | None = None) -> tuple[int | None,
 
     Title line first; else the most frequent explicit 20NN年 (ties: the later year),
     dates and document numbers counting a fraction. A text that hides its years
-    (20xx年) at least as often as it names one has no year.
+    (20xx年) more often than it names any one year has no year.
     """
     rules = rules or load_rules()
     year, line = heading_year(body, rules)
     if year is not None:
         return year, line
     strong, weak, hidden = year_votes(body, rules)
-    if hidden and (not strong or hidden >= max(strong.values())):
+    if hidden and (not strong or hidden > max(strong.values())):
         return None, None
     w = float(rules.year_spec["weak_weight"])
     score: defaultdict[int, float] = defaultdict(float)
@@ -395,6 +395,7 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
     city_best_key: dict[str, tuple[float, bool]] = {}
     prov_score: defaultdict[str, float] = defaultdict(float)
     county_issuer: defaultdict[str, float] = defaultdict(float)   # county adcode -> issuer weight
+    county_issues: Counter[str] = Counter()   # issuer mentions of a county, a title one counting 2
     city_issuer: defaultdict[str, float] = defaultdict(float)     # city key -> its own issuer weight
     prov_heading_issuer: set[str] = set()     # provinces issuing in the title (山西省人民政府关于...)
     city_heading_issuer: set[str] = set()
@@ -418,8 +419,13 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
         if m.rule_id:
             if info.rank == 2 and key != info.adcode:
                 county_issuer[info.adcode] += m.weight
+                county_issues[info.adcode] += 1 + m.in_heading
             else:
                 city_issuer[key] += m.weight
+
+    def support(info: Any) -> tuple[float, float]:
+        c = _city_of(info)
+        return (city_score.get(c[0], 0.0) if c else 0.0, prov_score.get(info.adcode[:2], 0.0))
 
     ambiguous = []
     for m in mentions:
@@ -428,9 +434,6 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
         else:
             ambiguous.append(m)
     for m in ambiguous:
-        def support(info: Any) -> tuple[float, float]:
-            c = _city_of(info)
-            return (city_score.get(c[0], 0.0) if c else 0.0, prov_score.get(info.adcode[:2], 0.0))
         ranked = sorted(m.infos, key=support, reverse=True)
         if support(ranked[0]) > (0.0, 0.0) and support(ranked[0]) != support(ranked[1]):
             vote(ranked[0], m)
@@ -450,7 +453,9 @@ def locate(body: str, rules: MetaRules | None = None) -> Place:
             counties = {c: w for c, w in county_issuer.items() if c.startswith(key)}
             if counties:
                 top = max(counties, key=lambda c: counties[c])
-                if counties[top] > city_issuer.get(key, 0.0):
+                # a county speaks for the report when it issues it more than the city does,
+                # in the title or repeatedly (not once in a list of responsible units)
+                if counties[top] > city_issuer.get(key, 0.0) and county_issues[top] >= 2:
                     county = _unit_name(top)
                     evidence["county"] = next(_phrase(body, m) for m in mentions
                                               if m.rule_id and any(i.adcode == top for i in m.infos))

@@ -257,3 +257,10 @@ def test_city_report_citing_a_provincial_document_keeps_its_city() -> None:
             "按照山西省人民政府办公厅关于印发的通知要求。")
     meta = extract_meta(text, "simplified")
     assert (meta["city"], meta["province"], meta["period_end"]) == ("运城市", "山西省", "2019-09-30")
+
+
+def test_county_named_once_among_responsible_units_is_not_the_issuer() -> None:
+    text = ("关于做好民生实事工作的通知\n各有关单位：\n" + "全市推进民生实事，运城市各部门配合。\n" * 3
+            + "实施主体：盐湖区人民政府负责。\n")
+    place = locate(text)
+    assert (place.city, place.county) == ("运城市", None)
