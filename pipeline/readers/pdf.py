@@ -1,0 +1,425 @@
+"""PDF: the fast path is pypdfium2 (text and geometry per page, ~25x faster than
+pdfminer-based layout). Ruled tables are found with pdfplumber's table geometry
+(merge_edges -> intersections -> cells -> tables) fed with the ruling lines that
+pypdfium2 reports as path objects, and filled with pypdfium2's characters, so a table
+page costs little more than a text page. Output follows the RawDoc conventions: wrapped
+lines joined into paragraphs, tables as tab rows, headers/footers/page numbers dropped."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipeline.types import RawDoc, ReadError
+
+CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \u00a0]+(?=[{CJK}])")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_NUM_SPACE = re.compile(r"(?<=[\d,.，])\s+(?=[\d,.，%])|(?<=\d)\s+(?=[,.])")
+_END_PUNCT = tuple("。；：！？!?;:")
+_LABEL = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|"
+                    r"\d{1,2}[.．、](?!\d)|[①-⑳]|第[一二三四五六七八九十\d]+[章节条部分])")
+_PAGE_NO = re.compile(r"^\s*([-–—－~]\s*\d{1,4}\s*[-–—－~]|第\s*\d{1,4}\s*页(\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|"
+                      r"\d{1,4}\s*/\s*\d{1,4}|\d{1,4}|[-–—]?\s*[ivxlcIVXLC]{1,6}\s*[-–—]?|"
+                      r"page\s*\d+(\s*of\s*\d+)?)\s*$", re.I)
+_BAND = 0.09          # top/bottom share of the page where headers and footers live
+_MIN_PATHS = 3        # fewer path objects than this: no ruled table on the page
+
+
+@dataclass
+class Line:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+
+@dataclass
+class Table:
+    top: float
+    bottom: float
+    rows: list[list[str]]
+
+
+@dataclass
+class Page:
+    width: float
+    height: float
+    blocks: list = field(default_factory=list)   # Line | Table, in reading order
+
+
+def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
+    import pypdfium2 as pdfium
+
+    pdf = _open(data)
+    try:
+        n = len(pdf)
+        if n > max_pages:
+            raise ReadError(f"PDF has {n} pages, more than the limit of {max_pages} "
+                            "(--max-pages)")
+        if n == 0:
+            raise ReadError("PDF has no pages (damaged or truncated?)")
+        pages, bad_chars, n_chars = [], 0, 0
+        for i in range(n):
+            try:
+                page, bad, count = _read_page(pdf, i)
+            except pdfium.PdfiumError as e:
+                raise ReadError(f"PDF page {i + 1} cannot be read (damaged?): {e}") from None
+            pages.append(page)
+            bad_chars += bad
+            n_chars += count
+    finally:
+        pdf.close()
+    if n_chars == 0:
+        raise ReadError("PDF has no text layer (a scan?); OCR is not in scope: "
+                        "get a text PDF or the .docx from the publisher")
+    if bad_chars > 0.3 * n_chars:
+        raise ReadError("PDF font has no character map ((cid:NN) glyphs); text cannot be "
+                        "recovered without OCR, which is not in scope")
+    warnings = []
+    empty = [i + 1 for i, p in enumerate(pages) if not p.blocks]
+    if empty and len(empty) < n:
+        warnings.append(f"{len(empty)} page(s) without text (scanned?): "
+                        f"{', '.join(map(str, empty[:10]))}")
+    _drop_headers_footers(pages)
+    return RawDoc(text=_assemble(pages), format="pdf", pages=n, warnings=warnings)
+
+
+def _open(data: bytes):
+    """Open with pdfium; the empty user password is tried implicitly by pdfium."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as c
+
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        code = getattr(e, "err_code", None)
+        if code == c.FPDF_ERR_PASSWORD:
+            raise ReadError("PDF is encrypted and needs a password: ask for an unprotected "
+                            "copy") from None
+        if code == c.FPDF_ERR_SECURITY:
+            raise ReadError("PDF uses an unsupported security handler: ask for an "
+                            "unprotected copy") from None
+        raise ReadError("PDF is damaged or truncated and cannot be opened: "
+                        "download it again") from None
+
+
+def _read_page(pdf, index: int) -> tuple[Page, int, int]:
+    """A page's lines and tables; returns (page, unreadable chars, all non-space chars)."""
+    page = pdf[index]
+    textpage = page.get_textpage()
+    try:
+        width, height = page.get_size()
+        text = textpage.get_text_range()
+        count = textpage.count_chars()
+        nonspace = sum(1 for ch in text if not ch.isspace())
+        bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\r\n\t")
+                  or "\ue000" <= ch <= "\uf8ff")
+        tables = _find_tables(page, height) if _path_count(page) >= _MIN_PATHS else []
+        if len(text) != count:          # characters outside the BMP: no 1:1 index map
+            text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
+        blocks = _page_blocks(textpage, text, height, tables)
+    finally:
+        textpage.close()
+        page.close()
+    return Page(width, height, blocks), bad, nonspace
+
+
+def _path_count(page) -> int:
+    import pypdfium2.raw as c
+
+    n = 0
+    for _ in page.get_objects(filter=[c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        n += 1
+        if n >= _MIN_PATHS:
+            break
+    return n
+
+
+def _find_tables(page, height: float) -> list[list[list[tuple | None]]]:
+    """Ruled tables as lists of rows of cell bboxes (top-down coordinates), using
+    pdfplumber's edge merging and cell building on pdfium's path objects."""
+    import pypdfium2.raw as c
+    from pdfplumber import table as T
+
+    edges = []
+    for obj in page.get_objects(filter=[c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        x0, x1, t, b = left, right, height - top, height - bottom
+        w, h = x1 - x0, b - t
+        if w < 2.5 and h >= 3:
+            edges.append(_edge("v", (x0 + x1) / 2, (x0 + x1) / 2, t, b))
+        elif h < 2.5 and w >= 3:
+            edges.append(_edge("h", x0, x1, (t + b) / 2, (t + b) / 2))
+        elif w >= 3 and h >= 3:   # a rectangle: its four sides
+            edges += [_edge("h", x0, x1, t, t), _edge("h", x0, x1, b, b),
+                      _edge("v", x0, x0, t, b), _edge("v", x1, x1, t, b)]
+    if len(edges) < 4:
+        return []
+    edges = T.merge_edges(edges, 3, 3, 3, 3)
+    edges = [e for e in edges if (e["x1"] - e["x0"] if e["orientation"] == "h"
+                                  else e["bottom"] - e["top"]) >= 3]
+    cells = T.intersections_to_cells(T.edges_to_intersections(edges, 3, 3))
+    tables = []
+    for group in T.cells_to_tables(cells):
+        rows = [r.cells for r in T.Table(None, group).rows]
+        if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
+            tables.append(rows)
+    return tables
+
+
+def _edge(orient: str, x0: float, x1: float, top: float, bottom: float) -> dict:
+    return {"orientation": orient, "x0": x0, "x1": x1, "top": top, "bottom": bottom,
+            "width": x1 - x0, "height": bottom - top, "object_type": "line"}
+
+
+def _charboxes(textpage, start: int, end: int, height: float):
+    """(x0, x1, top, bottom) per char in [start, end), top-down coordinates."""
+    out = []
+    for i in range(start, end):
+        left, bottom, right, top = textpage.get_charbox(i, loose=True)
+        out.append((left, right, height - top, height - bottom))
+    return out
+
+
+def _page_blocks(textpage, text: str, height: float, tables) -> list:
+    """Lines (pdfium's own line breaks) outside tables, plus tables, sorted top-down."""
+    spans, pos = [], 0
+    for m in re.finditer(r"\r\n|\n|\r", text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    spans = [(s, e) for s, e in spans if text[s:e].strip()]
+    if not tables:
+        return [_fast_line(textpage, text, s, e, height) for s, e in spans]
+    boxes = {s: _charboxes(textpage, s, e, height) for s, e in spans}
+    while True:
+        blocks, filled = _assign(text, spans, boxes, tables)
+        # a page frame or text box drawn around paragraphs is not a table: its rows hold
+        # one long cell each; read its text as lines instead
+        keep = [t for t, rows in zip(tables, filled) if not _text_like(rows)]
+        if len(keep) == len(tables):
+            break
+        tables = keep
+    for rows, cells in zip(tables, filled):
+        box = _bbox(rows)
+        blocks.append(Table(box[1], box[3], cells))
+    blocks.sort(key=lambda b: b.top)
+    return [b for b in blocks if not isinstance(b, Table) or any(any(c for c in r) for r in b.rows)]
+
+
+def _fast_line(textpage, text: str, s: int, e: int, height: float) -> Line:
+    """A text line from its first and last glyph boxes only (the cheap path)."""
+    first = next(i for i in range(s, e) if not text[i].isspace())
+    last = next(i for i in range(e - 1, s - 1, -1) if not text[i].isspace())
+    b0 = _charboxes(textpage, first, first + 1, height)[0]
+    b1 = _charboxes(textpage, last, last + 1, height)[0]
+    return Line(_tidy(text[s:e]), b0[0], b1[1], min(b0[2], b1[2]), max(b0[3], b1[3]),
+                max(b0[3] - b0[2], b1[3] - b1[2], 1.0))
+
+
+def _assign(text: str, spans, boxes: dict, tables) -> tuple[list, list]:
+    """Chars to table cells or to lines outside the tables."""
+    frames = [_bbox(t) for t in tables]
+    cell_chars: list[dict] = [dict() for _ in tables]
+    blocks: list = []
+    for s, e in spans:
+        outside = []
+        for ch, box in zip(text[s:e], boxes[s]):
+            cx, cy = (box[0] + box[1]) / 2, (box[2] + box[3]) / 2
+            where = _locate(cx, cy, tables, frames)
+            if where is None:
+                outside.append((ch, box))
+            else:
+                cell_chars[where[0]].setdefault(where[1:], []).append((ch, box))
+        blocks.extend(_line(run) for run in _split_runs(outside))
+    return blocks, [_fill(rows, cell_chars[t]) for t, rows in enumerate(tables)]
+
+
+def _text_like(rows: list[list[str]]) -> bool:
+    full = [r for r in rows if any(c.strip() for c in r)]
+    single = [r for r in full if sum(1 for c in r if c.strip()) == 1 and
+              max(len(c) for c in r) > 15]
+    return bool(full) and len(single) >= 0.5 * len(full)
+
+
+def _bbox(rows) -> tuple[float, float, float, float]:
+    cells = [c for r in rows for c in r if c]
+    return (min(c[0] for c in cells), min(c[1] for c in cells),
+            max(c[2] for c in cells), max(c[3] for c in cells))
+
+
+def _locate(x: float, y: float, tables, boxes) -> tuple[int, int, int] | None:
+    for t, (x0, top, x1, bottom) in enumerate(boxes):
+        if x0 <= x <= x1 and top <= y <= bottom:
+            for r, row in enumerate(tables[t]):
+                for k, cell in enumerate(row):
+                    if cell and cell[0] <= x <= cell[2] and cell[1] <= y <= cell[3]:
+                        return t, r, k
+            return t, -1, -1      # inside the table frame but no cell: drop (rule gaps)
+    return None
+
+
+def _split_runs(chars: list) -> list[list]:
+    """Chars outside tables on one pdfium line, split where a table interrupts them."""
+    runs, run = [], []
+    for ch, box in chars:
+        if run and box[0] < run[-1][1][0] - 1 and not ch.isspace():
+            runs.append(run)
+            run = []
+        run.append((ch, box))
+    if run:
+        runs.append(run)
+    return [r for r in runs if "".join(c for c, _ in r).strip()]
+
+
+def _line(run: list) -> Line:
+    real = [b for c, b in run if not c.isspace()]
+    return Line(_tidy("".join(c for c, _ in run)), min(b[0] for b in real),
+                max(b[1] for b in real), min(b[2] for b in real), max(b[3] for b in real),
+                max(max(b[3] - b[2] for b in real), 1.0))
+
+
+def _fill(rows, chars: dict) -> list[list[str]]:
+    """Cell texts: each cell's chars in line order; a cell's own line breaks are joined
+    without a space (Chinese cells wrap anywhere). Merged cells (None) stay empty."""
+    out = []
+    for r, row in enumerate(rows):
+        cells = []
+        for k, cell in enumerate(row):
+            got = chars.get((r, k), [])
+            if not got:
+                cells.append("")
+                continue
+            text = _tidy("".join(c for c, _ in _reading_order(got))).replace("\t", " ")
+            # pdfium inserts spaces at glyph gaps; inside a cell they never split a figure
+            cells.append(_NUM_SPACE.sub("", text))
+        out.append(cells)
+    return out
+
+
+def _reading_order(chars: list) -> list:
+    """Chars of a cell in lines top-down, each line left to right. A char joins the current
+    line while its vertical centre lies within the line (a comma's small box sits low)."""
+    chars = sorted(chars, key=lambda cb: (cb[1][2] + cb[1][3]) / 2)
+    lines, bottom = [], None
+    for ch, box in chars:
+        cy = (box[2] + box[3]) / 2
+        if bottom is None or cy > bottom:
+            lines.append([])
+            bottom = box[3]
+        else:
+            bottom = max(bottom, box[3]) if box[3] - box[2] > 4 else bottom
+        lines[-1].append((ch, box))
+    return [cb for line in lines for cb in sorted(line, key=lambda cb: cb[1][0])]
+
+
+def _tidy(s: str) -> str:
+    s = s.replace("\u00a0", " ").replace("\t", " ").replace("\x02", "").replace("\ufffe", "")
+    s = re.sub(r"[\r\n]+", "", s)
+    s = _CJK_SPACE.sub("", s)
+    return re.sub(r" {2,}", " ", s).strip()
+
+
+def _drop_headers_footers(pages: list[Page]) -> None:
+    """Bare page numbers and running headers/footers in the top/bottom band of a page."""
+    def key(line: Line) -> str:
+        return re.sub(r"\d+", "#", line.text)
+
+    def in_band(line: Line, page: Page) -> bool:
+        return line.bottom < page.height * _BAND or line.top > page.height * (1 - _BAND)
+
+    repeated = Counter()
+    for p in pages:
+        repeated.update({key(b) for b in p.blocks if isinstance(b, Line) and in_band(b, p)})
+    threshold = max(3, len(pages) // 2)
+    for p in pages:
+        p.blocks = [b for b in p.blocks if not (
+            isinstance(b, Line) and in_band(b, p) and
+            (_PAGE_NO.match(b.text) or (len(pages) >= 3 and repeated[key(b)] >= threshold)))]
+
+
+def _assemble(pages: list[Page]) -> str:
+    """Join wrapped lines into paragraphs and tables (also across pages) into one text."""
+    margins = _margins(pages)
+    out: list[str] = []
+    para = ""
+    prev: Line | None = None
+    prev_right = 0.0
+    open_header: list[str] | None = None   # header row of a table that ended its page
+
+    def flush():
+        nonlocal para
+        if para:
+            out.append(para)
+            para = ""
+
+    for page, (left, right) in zip(pages, margins):
+        for k, b in enumerate(page.blocks):
+            if isinstance(b, Table):
+                flush()
+                prev = None
+                if k == 0 and open_header is not None and len(b.rows[0]) == len(open_header) \
+                        and out and out[-1] == "":
+                    # a table running on from the previous page: one table, header not repeated
+                    out.pop()
+                    rows = b.rows[1:] if b.rows[0] == open_header else b.rows
+                else:
+                    if out and out[-1] != "":
+                        out.append("")
+                    rows, open_header = b.rows, b.rows[0]
+                out.extend("\t".join(r) for r in rows)
+                out.append("")
+                continue
+            open_header = None
+            if para and prev is not None and _continues(prev, b, prev_right, left):
+                para += ("" if _joins_tight(para, b.text) else " ") + b.text
+            else:
+                flush()
+                para = b.text
+            prev, prev_right = b, right
+    flush()
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _margins(pages: list[Page]) -> list[tuple[float, float]]:
+    """(left, right) text margins per page, from its own lines (pages may differ in size
+    and orientation); pages with few lines borrow those of pages of the same width."""
+    def pct(values: list[float], q: float) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * q))]
+
+    by_width: dict[int, list[Line]] = {}
+    for p in pages:
+        by_width.setdefault(round(p.width), []).extend(
+            b for b in p.blocks if isinstance(b, Line))
+    out = []
+    for p in pages:
+        own = [b for b in p.blocks if isinstance(b, Line)]
+        pool = own if sum(len(b.text) >= 12 for b in own) >= 3 else by_width[round(p.width)]
+        if not pool:
+            out.append((0.0, p.width))
+            continue
+        long_ = [b.x1 for b in pool if len(b.text) >= 12] or [b.x1 for b in pool]
+        out.append((pct([b.x0 for b in pool], 0.1), pct(long_, 0.9)))
+    return out
+
+
+def _continues(prev: Line, nxt: Line, right: float, left: float) -> bool:
+    """A line that reaches the right margin and does not end a sentence goes on in the
+    next line, unless that one is indented or starts with a numbering label."""
+    if not prev.text or prev.text.endswith(_END_PUNCT):
+        return False
+    if prev.x1 < right - 1.5 * prev.size:
+        return False
+    if nxt.x0 > left + 1.5 * nxt.size or _LABEL.match(nxt.text):
+        return False
+    return True
+
+
+def _joins_tight(a: str, b: str) -> bool:
+    """No space when joining wrapped lines, except between two Latin words."""
+    return not (a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha())
