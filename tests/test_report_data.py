@@ -192,3 +192,23 @@ def test_fixture_offsets_are_real(tmp_path: Path) -> None:
         text = (out / "texts" / f"{c['doc']}.txt").read_text(encoding="utf-8")
         for s, e in c["figures"]:
             assert c["start"] <= s < e <= c["end"], (c["kind"], c["evidence"])
+
+
+def q(root: Any, path: str) -> list[Any]:
+    """A tiny CSS-ish selector on lxml (cssselect is not a dependency): space-separated
+    steps of `tag`, `tag.class`, `#id` or `tag[attr]`, each a descendant of the last."""
+    xp = "."
+    for step in path.split():
+        if step.startswith("#"):
+            xp += f"//*[@id='{step[1:]}']"
+            continue
+        attr = None
+        if "[" in step:
+            step, attr = step[:-1].split("[", 1)
+        tag, _, cls = step.partition(".")
+        xp += f"//{tag or '*'}"
+        if cls:
+            xp += f"[contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]"
+        if attr:
+            xp += f"[@{attr}]"
+    return root.xpath(xp)
