@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True,
+    add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
     help="Read Chinese 民生实事 reports, pull their figures into records, audit the arithmetic.")
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -268,9 +268,9 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
                          " (minsheng reads .txt .html .pdf .docx .xlsx .xls)")
     try:
         rules = _load_rules(opts.rules_dir)
-    except (OSError, ValueError) as e:
+    except Exception as e:   # a broken rules folder is a set-up problem: say so, exit 2
         raise UsageError(f"cannot load the rules: {_one_line_exc(e)} "
-                         "(check --rules or MINSHENG_RULES)") from None
+                         "(check --rules or MINSHENG_RULES, and the YAML files there)") from None
     rules_hash = str(getattr(rules, "hash", ""))
     salt = hashlib.sha256(f"{CACHE_FORMAT}\0{code_hash()}\0{rules_hash}".encode()).hexdigest()
 

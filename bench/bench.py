@@ -1,0 +1,308 @@
+"""Throughput and memory of `minsheng run`, beside same-machine baselines.
+
+    .venv/bin/python bench/bench.py            # 2,000 txt, 200 pdf, 200 html (make bench)
+    .venv/bin/python bench/bench.py --quick    # a tenth of that, shorter baselines
+
+Generates a corpus in bench/out/corpus/ from corpus/*.txt (or ../shared/seeds) with the
+figures shifted, runs `minsheng run --force -q` on each format with -j1 and -j2, and prints
+docs/s, pages/s, MB/s and peak memory (RSS of the run's process tree, and of the parent
+alone, sampled every 20 ms), then the baselines (pdfplumber's extract_text pages/s,
+jionlp.ner.extract_money MB/s, each single-process on the same files, time-capped) and the
+ratios against the targets of issue 4. Timings are end-to-end wall clock of the command,
+interpreter start included.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+# ----------------------------------------------------------------------------- corpus
+
+def samples() -> list[tuple[str, str]]:
+    """(name, text) of the sample reports to vary."""
+    for folder in (REPO / "corpus", REPO.parent / "shared" / "seeds"):
+        files = sorted(p for p in folder.glob("*.txt")) if folder.is_dir() else []
+        if files:
+            return [(p.stem, _decode(p.read_bytes())) for p in files]
+    sys.exit("no sample reports: corpus/*.txt and ../shared/seeds/*.txt are both empty")
+
+
+def _decode(data: bytes) -> str:
+    """Samples come in UTF-8, GB18030 or Big5, like the real reports."""
+    for enc in ("utf-8-sig", "gb18030", "big5"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")
+
+
+_NUM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.]*[年月日号届])")
+
+
+def shift_figures(text: str, rnd: random.Random) -> str:
+    """Scale every figure (not dates, years, ordinals) by a factor near 1, keeping its
+    decimals, so each generated report is different text of the same shape."""
+    factor = rnd.uniform(0.7, 1.3)
+
+    def sub(m: re.Match[str]) -> str:
+        s = m.group(1)
+        if len(s) == 4 and s[:2] in ("19", "20"):      # a year
+            return s
+        decimals = len(s.split(".")[1]) if "." in s else 0
+        v = float(s) * factor
+        return f"{v:.{decimals}f}" if decimals else str(max(1, round(v)))
+    return _NUM.sub(sub, text)
+
+
+def _fallback_pdf(text: str, path: Path) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    y = 800
+    for para in text.replace("\t", " ").splitlines():
+        for i in range(0, max(len(para), 1), 38):
+            if y < 60:
+                c.showPage()
+                y = 800
+            c.setFont("STSong-Light", 11)
+            c.drawString(60, y, para[i:i + 38])
+            y -= 18
+    c.showPage()
+    c.save()
+
+
+def _fallback_html(text: str, path: Path) -> None:
+    import html
+    body = "\n".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line)
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}"
+                    "</body></html>", encoding="utf-8")
+
+
+def generate(root: Path, n_txt: int, n_pdf: int, n_html: int, seed: int = 1) -> None:
+    manifest = {"txt": n_txt, "pdf": n_pdf, "html": n_html, "seed": seed,
+                "samples": [n for n, _ in samples()]}
+    mf = root / "manifest.json"
+    if mf.is_file() and json.loads(mf.read_text()) == manifest:
+        return                                  # same corpus as last time: reuse it
+    shutil.rmtree(root, ignore_errors=True)
+    try:
+        from tools import render
+        to_pdf, to_html = render.to_pdf, render.to_html
+    except ImportError:
+        print("tools/render.py not found: plain reportlab PDFs and minimal HTML", flush=True)
+        to_pdf, to_html = _fallback_pdf, _fallback_html
+    rnd = random.Random(seed)
+    src = samples()
+    for fmt, n in (("txt", n_txt), ("pdf", n_pdf), ("html", n_html)):
+        (root / fmt).mkdir(parents=True)
+        for i in range(n):
+            name, text = src[i % len(src)]
+            text = shift_figures(text, rnd)
+            path = root / fmt / f"{i:05d}_{name}.{fmt}"
+            if fmt == "txt":
+                path.write_text(text, encoding="utf-8")
+            elif fmt == "pdf":
+                to_pdf(text, path)
+            else:
+                to_html(text, path)
+        print(f"  generated {n} {fmt}", flush=True)
+    mf.write_text(json.dumps(manifest))
+
+
+# ----------------------------------------------------------------------------- measure
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_tree_mb: float
+    peak_parent_mb: float
+    returncode: int
+    summary: str
+
+
+def run_minsheng(inputs: list[Path], out: Path, jobs: int) -> Measure:
+    """One `minsheng run --force`, its wall time and peak RSS sampled every 20 ms."""
+    import psutil
+    cmd = [sys.executable, "-m", "pipeline.cli", "run", *map(str, inputs), "-o", str(out),
+           "-j", str(jobs), "--force"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak = [0, 0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        p = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                parent = p.memory_info().rss
+                tree = parent + sum(c.memory_info().rss for c in p.children(recursive=True))
+            except psutil.Error:     # a worker ended between listing and reading: next tick
+                continue
+            peak[0], peak[1] = max(peak[0], tree), max(peak[1], parent)
+            stop.wait(0.02)
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - t0
+    stop.set()
+    th.join()
+    if proc.returncode not in (0, 1):
+        sys.exit(f"minsheng run failed ({proc.returncode}):\n{stderr[-2000:]}")
+    return Measure(seconds, peak[0] / 2**20, peak[1] / 2**20, proc.returncode,
+                   stdout.strip().splitlines()[-1] if stdout.strip() else "")
+
+
+def pdf_pages(files: list[Path]) -> int:
+    import pypdfium2 as pdfium
+    n = 0
+    for f in files:
+        doc = pdfium.PdfDocument(str(f))
+        n += len(doc)
+        doc.close()
+    return n
+
+
+def pdfplumber_pages_per_s(files: list[Path], cap: float) -> tuple[float, int]:
+    import pdfplumber
+    pages, t0 = 0, time.perf_counter()
+    for f in files:
+        with pdfplumber.open(f) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+                pages += 1
+        if time.perf_counter() - t0 > cap:
+            break
+    return pages / (time.perf_counter() - t0), pages
+
+
+def jionlp_mb_per_s(files: list[Path], cap: float) -> tuple[float, float] | None:
+    try:
+        import contextlib
+        import io
+        with contextlib.redirect_stdout(io.StringIO()):   # jionlp prints a banner
+            import jionlp
+    except ImportError:
+        return None
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    jionlp.ner.extract_money(texts[0])                    # its lazy set-up, not timed
+    size, t0 = 0, time.perf_counter()
+    for t in texts:
+        jionlp.ner.extract_money(t)
+        size += len(t.encode("utf-8"))
+        if time.perf_counter() - t0 > cap:
+            break
+    return size / 2**20 / (time.perf_counter() - t0), size / 2**20
+
+
+def mb(files: list[Path]) -> float:
+    return sum(f.stat().st_size for f in files) / 2**20
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--txt", type=int, default=2000)
+    ap.add_argument("--pdf", type=int, default=200)
+    ap.add_argument("--html", type=int, default=200)
+    ap.add_argument("--quick", action="store_true", help="200 txt, 20 pdf, 20 html, 15 s caps")
+    ap.add_argument("--baseline-cap", type=float, default=60.0,
+                    help="seconds each baseline may run (it is a rate: a sample suffices)")
+    ap.add_argument("--jobs", default="1,2", help="worker counts to compare, e.g. 1,2")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "out")
+    a = ap.parse_args()
+    if a.quick:
+        a.txt, a.pdf, a.html, a.baseline_cap = 200, 20, 20, 15.0
+    jobs = [int(j) for j in a.jobs.split(",")]
+    root = a.out / "corpus"
+    print(f"generating corpus in {root} ...", flush=True)
+    generate(root, a.txt, a.pdf, a.html)
+    files = {fmt: sorted((root / fmt).glob(f"*.{fmt}")) for fmt in ("txt", "pdf", "html")}
+    pages = pdf_pages(files["pdf"])
+    size = {fmt: mb(fs) for fmt, fs in files.items()}
+    print(f"corpus: {len(files['txt'])} txt ({size['txt']:.1f} MB), {len(files['pdf'])} pdf "
+          f"({pages} pages, {size['pdf']:.1f} MB), {len(files['html'])} html "
+          f"({size['html']:.1f} MB); {os.cpu_count()} cores\n", flush=True)
+
+    res: dict[tuple[str, int], Measure] = {}
+    print(f"{'run':<12}{'docs/s':>9}{'pages/s':>9}{'MB/s':>8}{'seconds':>9}"
+          f"{'peak RSS tree':>15}{'parent':>9}", flush=True)
+    for fmt in ("txt", "pdf", "html", "all"):
+        inputs = [root / f for f in ("txt", "pdf", "html")] if fmt == "all" else [root / fmt]
+        n = sum(len(v) for v in files.values()) if fmt == "all" else len(files[fmt])
+        m_b = sum(size.values()) if fmt == "all" else size[fmt]
+        for j in jobs:
+            m = run_minsheng(inputs, a.out / f"run-{fmt}-j{j}", j)
+            res[(fmt, j)] = m
+            pg = f"{pages / m.seconds:9.1f}" if fmt == "pdf" else f"{'':>9}"
+            print(f"{fmt + ' -j' + str(j):<12}{n / m.seconds:9.1f}{pg}{m_b / m.seconds:8.2f}"
+                  f"{m.seconds:9.1f}{m.peak_tree_mb:12.0f} MB{m.peak_parent_mb:6.0f} MB",
+                  flush=True)
+    # memory flat in corpus size: the same run on a quarter of the text corpus
+    quarter = a.out / "corpus-quarter"
+    shutil.rmtree(quarter, ignore_errors=True)
+    quarter.mkdir(parents=True)
+    for f in files["txt"][: max(1, len(files["txt"]) // 4)]:
+        os.link(f, quarter / f.name)
+    mq = run_minsheng([quarter], a.out / "run-quarter-j1", 1)
+    print(f"{'txt/4 -j1':<12}{len(files['txt']) // 4 / mq.seconds:9.1f}{'':>9}"
+          f"{size['txt'] / 4 / mq.seconds:8.2f}{mq.seconds:9.1f}{mq.peak_tree_mb:12.0f} MB"
+          f"{mq.peak_parent_mb:6.0f} MB\n", flush=True)
+
+    print(f"baselines (single process, at most {a.baseline_cap:g} s each):", flush=True)
+    plumber, plumber_pages = pdfplumber_pages_per_s(files["pdf"], a.baseline_cap)
+    print(f"  pdfplumber extract_text: {plumber:.1f} pages/s ({plumber_pages} pages)",
+          flush=True)
+    jio = jionlp_mb_per_s(files["txt"], a.baseline_cap)
+    if jio is None:
+        print("  jionlp not installed: money-parser baseline skipped "
+              "(.venv/bin/pip install jionlp)")
+    else:
+        print(f"  jionlp.ner.extract_money: {jio[0]:.3f} MB/s ({jio[1]:.1f} MB)")
+
+    print("\ntargets:")
+    j1, jn = jobs[0], jobs[-1]
+    pdf_rate = pages / res[("pdf", j1)].seconds
+    r = pdf_rate / plumber
+    print(f"  PDF pages/s -j{j1} / pdfplumber: {pdf_rate:.1f} / {plumber:.1f} = {r:.1f}x "
+          f"(target >= 5x) {verdict(r >= 5)}")
+    if jio is not None:
+        txt_rate = size["txt"] / res[("txt", j1)].seconds
+        r = txt_rate / jio[0]
+        print(f"  text MB/s -j{j1} / jionlp money: {txt_rate:.3f} / {jio[0]:.3f} = {r:.1f}x "
+              f"(target >= 1x) {verdict(r >= 1)}")
+    if jn != j1:
+        for fmt in ("txt", "pdf", "html", "all"):
+            r = res[(fmt, j1)].seconds / res[(fmt, jn)].seconds
+            print(f"  {fmt} -j{jn} / -j{j1}: {r:.2f}x (target >= 1.6x) {verdict(r >= 1.6)}")
+    full, q = res[("txt", j1)], mq
+    flat = full.peak_parent_mb <= q.peak_parent_mb * 1.2 + 20
+    print(f"  peak memory, full vs quarter text corpus -j{j1}: parent {full.peak_parent_mb:.0f} "
+          f"vs {q.peak_parent_mb:.0f} MB, tree {full.peak_tree_mb:.0f} vs {q.peak_tree_mb:.0f} MB"
+          f" (target: flat) {verdict(flat)}")
+
+
+if __name__ == "__main__":
+    main()
