@@ -1,0 +1,108 @@
+"""Find every figure in a text: percent (rules/percent.yaml), amount (money.yaml) and
+count (count.yaml), minus the non-figures of negatives.yaml.
+
+One overlap policy for all of them: longest match first, then earliest, then rule
+order. Each figure is parsed by the one number parser (extractors/numerals.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from extractors.numerals import NumberError, parse_quantity
+from pipeline.rules import Rule, Rules
+from pipeline.segment import Layout
+from pipeline.types import Fact
+
+FIGURE_FILES = ("percent", "money", "count")
+
+
+@dataclass
+class Candidate:
+    rule: Rule
+    start: int
+    end: int
+    num: tuple[int, int]
+    fact: Fact
+
+
+def negative_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
+    spans = []
+    for rule in rules.of("negatives"):
+        spans.extend(m.span() for m in rule.pattern.finditer(text))
+    return sorted(spans)
+
+
+def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(s < a[1] and a[0] < e for s, e in spans)
+
+
+def _requires(rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rules) -> bool:
+    req = rule.get("requires") or {}
+    if req.get("scale") and not m.groupdict().get("scale"):
+        return False
+    if "before" in req:
+        a, _ = layout.scope(m.start(), "clause")
+        if not rules.compile(req["before"]).search(text[a:m.start()]):
+            return False
+    return True
+
+
+def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact]:
+    """All figures of the text, in order of offset, with no two overlapping."""
+    neg = negative_spans(text, rules)
+    cands: list[Candidate] = []
+    order = {r.id: i for i, r in enumerate(rules.rules)}
+    for stem in FIGURE_FILES:
+        for rule in rules.of(stem):
+            for m in rule.pattern.finditer(text):
+                c = _candidate(doc, rule, m, text, layout, rules, neg)
+                if c:
+                    cands.append(c)
+    cands.sort(key=lambda c: (-(c.end - c.start), c.start, order[c.rule.id]))
+    taken: list[tuple[int, int]] = []
+    facts = []
+    for c in cands:
+        if _overlaps((c.start, c.end), taken):
+            continue
+        taken.append((c.start, c.end))
+        facts.append(c.fact)
+    facts.sort(key=lambda f: f.start)
+    return facts
+
+
+def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rules,
+               neg: list[tuple[int, int]]) -> Candidate | None:
+    g = m.groupdict()
+    num_span = m.span("num")
+    if num_span[0] < 0 or _overlaps(num_span, neg):
+        return None
+    if layout.in_boilerplate(m.start(), m.end()):
+        return None
+    if not _requires(rule, m, text, layout, rules):
+        return None
+    num = g["num"]
+    # one lone 一 before a classifier is an idiom far more often than a count (一项, 一批)
+    if rule.get("produce") == "count" and num == "一" and not g.get("scale"):
+        return None
+    scale = g.get("scale")
+    table = None
+    if rule.get("in_table"):
+        table = layout.table_at(m.start())
+        if table is None or not table.unit:
+            return None
+        scale = {"万元": "万", "亿元": "亿", "千元": None, "元": None}[table.unit]
+    try:
+        q = parse_quantity(num, scale, (g.get("pre"), g.get("mid"), g.get("mid2"), g.get("post")),
+                           rules.hedges, rules.scales)
+    except NumberError:
+        return None
+    if table is not None and table.unit == "千元":
+        q = parse_quantity(num, None, (), rules.hedges, rules.scales)
+        q = type(q)(value=q.value * 1000, decimals=q.decimals, step=q.step * 1000)
+    unit = rule.get("unit") or g.get("unit")
+    kind = rule.get("produce")
+    fact = Fact(doc=doc, kind=kind, value=q.value, unit=unit, approx=q.approx,
+                text=m.group(0), start=m.start(), end=m.end(), rule=rule.id, quantity=q)
+    return Candidate(rule=rule, start=m.start(), end=m.end(), num=num_span, fact=fact)

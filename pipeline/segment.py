@@ -1,0 +1,224 @@
+"""Cut the normalized text into sections (the heading tree), lines, table rows and cells,
+and answer "what clause / sentence / section is this offset in" for later stages.
+
+Heading labels and chrome patterns are data (rules/segment.yaml). A table is a run of
+tab-separated lines (RawDoc convention); a row whose first cell is a number (序号)
+opens a table item, which is a level-3 section titled by its first text cell.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import regex
+
+from pipeline.types import Section
+
+# The delimiters of each scope. A cell is a table cell (or a whole line outside tables).
+SCOPE_DELIMS = {
+    "clause": ",，;；。！？!?\t\n",
+    "semi": ";；。！？!?\t\n",
+    "sentence": "。！？!?\t\n",
+    "cell": "\t\n",
+    "line": "\n",
+}
+
+
+@dataclass
+class Table:
+    index: int
+    start: int
+    end: int
+    caption: str
+    unit: str | None                 # 万元 / 元 ... for bare numeric cells
+    rows: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    text: str
+    sections: list[Section]
+    boilerplate: list[tuple[int, int]]
+    tables: list[Table]
+    _delims: dict[str, list[int]] = field(default_factory=dict)
+    _sec_starts: list[int] = field(default_factory=list)
+
+    def scope(self, offset: int, kind: str, end: int | None = None) -> tuple[int, int]:
+        """The span of the clause/semi/sentence/cell/line around [offset, end)."""
+        pos = self._delims[kind]
+        end = offset if end is None else end
+        i = bisect.bisect_left(pos, offset)
+        start = pos[i - 1] + 1 if i > 0 else 0
+        j = bisect.bisect_left(pos, end)
+        stop = pos[j] if j < len(pos) else len(self.text)
+        return start, stop
+
+    def section_at(self, offset: int) -> Section:
+        """The innermost section containing offset."""
+        best = self.sections[0]
+        for s in self.sections:            # sections are few; keep it plain
+            if s.start <= offset < s.end and s.level >= best.level and s.start >= best.start:
+                best = s
+        return best
+
+    def ancestors(self, sec: Section) -> list[Section]:
+        out = []
+        while sec.parent is not None:
+            sec = self.sections[sec.parent]
+            out.append(sec)
+        return out
+
+    def children(self, sec: Section) -> list[Section]:
+        return [s for s in self.sections if s.parent == sec.index]
+
+    def in_boilerplate(self, start: int, end: int) -> bool:
+        return any(a <= start and end <= b for a, b in self.boilerplate)
+
+    def table_at(self, offset: int) -> Table | None:
+        for t in self.tables:
+            if t.start <= offset < t.end:
+                return t
+        return None
+
+
+def segment(text: str, conf: dict) -> Layout:
+    """Build the Layout of a normalized text. conf is rules/segment.yaml."""
+    heads = [(h["level"], regex.compile(h["pattern"], regex.V1)) for h in conf["headings"]]
+    inline = [(h["level"], regex.compile(h["pattern"], regex.V1)) for h in conf["inline"]]
+    title_end = regex.compile(conf["title_end"], regex.V1)
+    inline_title_end = regex.compile(conf["inline_title_end"], regex.V1)
+    item_re = regex.compile(conf["table_item"], regex.V1)
+    unit_re = regex.compile(conf["table_unit"], regex.V1)
+    chrome = regex.compile(conf["boilerplate_line"], regex.V1)
+    tail = regex.compile(conf["boilerplate_tail"], regex.V1)
+
+    root = Section(index=0, label="", level=0, title="", start=0, title_end=0, end=len(text))
+    sections = [root]
+    boiler: list[tuple[int, int]] = []
+    tables: list[Table] = []
+    stack = [root]                      # open sections, innermost last
+
+    def open_section(level: int, label: str, start: int, title: str, title_end_: int, end: int | None = None):
+        while stack[-1].level >= level and stack[-1].level > 0:
+            closed = stack.pop()
+            if closed.end == len(text):
+                closed.end = start
+        parent = stack[-1]
+        sec = Section(index=len(sections), label=label, level=level, title=title.strip(),
+                      start=start, title_end=title_end_, end=end if end is not None else len(text),
+                      parent=parent.index)
+        sections.append(sec)
+        if end is None:
+            stack.append(sec)
+        return sec
+
+    def close_items(at: int) -> None:
+        # a table item ends with its table
+        while stack[-1].level >= 3 and stack[-1].label.isdigit():
+            closed = stack.pop()
+            closed.end = min(closed.end, at)
+
+    pos = 0
+    lines = text.split("\n")
+    last_caption = ""
+    prev_was_table = False
+    table: Table | None = None
+    tail_from: int | None = None
+    for line in lines:
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        stripped = line.strip()
+        if tail_from is None and stripped and tail.search(stripped) and start > len(text) * 0.3:
+            tail_from = start
+        if tail_from is not None:
+            continue
+        if stripped and chrome.search(stripped):
+            boiler.append((start, end))
+            continue
+        if "\t" in line:
+            if table is None:
+                cap = last_caption if not prev_was_table or not tables else tables[-1].caption
+                m = unit_re.search(cap)
+                table = Table(index=len(tables), start=start, end=end, caption=cap,
+                              unit=(m.group("unit") or m.group("unit2")) if m else None)
+                tables.append(table)
+            table.end = end
+            table.rows.append((start, end))
+            cells = line.split("\t")
+            if table.unit is None:
+                m = unit_re.search(line)
+                if m:
+                    table.unit = m.group("unit") or m.group("unit2")
+            first = cells[0].strip()
+            if item_re.match(first):
+                # the item's title: its first cell with text after the number
+                off = start + len(cells[0]) + 1
+                title, t_start = "", off
+                for c in cells[1:]:
+                    if c.strip():
+                        title, t_start = c.strip(), off
+                        break
+                    off += len(c) + 1
+                # a table item sits under the section the table is in
+                while stack[-1].level >= 3:
+                    closed = stack.pop()
+                    if closed.end == len(text):
+                        closed.end = start
+                open_section(3, first, start, title, t_start + len(title))
+            continue
+        if not stripped:
+            if table is not None:
+                close_items(start)
+                table = None
+                prev_was_table = True
+            continue
+        if table is not None:
+            close_items(start)
+            table = None
+        prev_was_table = False
+        # a paragraph: a heading label opens a section
+        for level, rx in heads:
+            m = rx.match(stripped)
+            if m:
+                lead = len(line) - len(line.lstrip())
+                label_end = start + lead + m.end()
+                rest = text[label_end:end]
+                te = title_end.search(rest)
+                t_end = label_end + (te.start() if te else len(rest))
+                open_section(level, m.group(0), start + lead, text[label_end:t_end], t_end)
+                break
+        else:
+            if len(stripped) < 60:
+                last_caption = stripped
+        # inline labels (① ... ②, 一是 ... 二是) open sections that end with the line
+        marks = []
+        for level, rx in inline:
+            for m in rx.finditer(line):
+                if m.start() == 0 and level == 4:
+                    continue            # a line-start ① is a line heading, handled above
+                marks.append((start + m.start(), level, m.group(0)))
+        marks.sort()
+        for k, (off, level, label) in enumerate(marks):
+            nxt = [o for o, lv, _ in marks[k + 1:] if lv <= level]
+            sec_end = nxt[0] if nxt else end
+            label_end = off + len(label)
+            te = inline_title_end.search(text, label_end, sec_end)
+            t_end = te.start() if te else sec_end
+            parent = stack[-1]
+            # an inline section nests under the innermost open section, or under an
+            # earlier inline section of a lower level on the same line
+            for s in reversed(sections):
+                if s.start <= off < s.end and s.level < level and s.start >= parent.start:
+                    parent = s
+                    break
+            sections.append(Section(index=len(sections), label=label, level=level,
+                                    title=text[label_end:t_end].strip(), start=off,
+                                    title_end=t_end, end=sec_end, parent=parent.index))
+    if tail_from is not None:
+        boiler.append((tail_from, len(text)))
+        for s in sections:
+            s.end = min(s.end, tail_from)
+    layout = Layout(text=text, sections=sections, boilerplate=boiler, tables=tables)
+    for kind, chars in SCOPE_DELIMS.items():
+        layout._delims[kind] = [i for i, ch in enumerate(text) if ch in chars]
+    return layout
