@@ -40,6 +40,7 @@ class CheckView:
     doc_b_anchor: str | None = None
     rel: float | None = None          # relative discrepancy, for the order of problems
     marks: int = 0
+    section: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -155,6 +156,33 @@ def highlight_numbers(evidence: str, numbers: list[Any]) -> tuple[Markup, int]:
     return Markup("".join(pieces)), marks
 
 
+# Numbering labels that open a section, outermost first (the reader keeps them at the
+# start of their paragraph): 一、 （一） 1. ①
+_HEADINGS = [re.compile(r"[一二三四五六七八九十]{1,3}、"), re.compile(r"[（(][一二三四五六七八九十]{1,3}[)）]"),
+             re.compile(r"\d{1,2}[.．、](?!\d)"), re.compile(r"[①-⑳]")]
+HEADING_CHARS = 36
+
+
+def section_path(text: str, offset: int) -> list[str]:
+    """The headings (一、 > （一） > 1.) above `offset`: where in the document a check sits."""
+    stack: list[tuple[int, str]] = []
+    pos = 0
+    for line in text[:offset].split("\n"):
+        here, pos = pos, pos + len(line) + 1
+        s = line.strip()
+        if "\t" in line or not s:
+            continue  # table rows are items, not sections
+        for level, rx in enumerate(_HEADINGS):
+            if rx.match(s):
+                if level == 3 and here <= offset < pos:
+                    break  # a ① clause inside the check's own line is the evidence, not a heading
+                stack = [(lv, t) for lv, t in stack if lv < level]
+                title = re.split(r"[。;；]", s, maxsplit=1)[0]
+                stack.append((level, title[:HEADING_CHARS] + ("…" if len(title) > HEADING_CHARS else "")))
+                break
+    return [t for _, t in stack]
+
+
 class _Texts:
     """OUT/texts/<doc>.txt, read once each."""
 
@@ -211,6 +239,9 @@ def build_views(tables: dict[str, list[dict[str, Any]]], out: Path) -> dict[str,
                        city=str(m.get("city") or c.get("city") or ""),
                        year=str(m.get("year") or c.get("year") or ""),
                        evidence=evidence, rel=relative_discrepancy(c), marks=marks)
+        text = texts.get(doc)
+        if text is not None and isinstance(c.get("start"), int):
+            cv.section = section_path(text, c["start"])
         if c.get("kind") == "cross_doc" and c.get("doc_b"):
             doc_b = str(c["doc_b"])
             lines = str(c.get("evidence") or "").split("\n")

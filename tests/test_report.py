@@ -113,3 +113,12 @@ def test_empty_run(tmp_path: Path) -> None:
     page = lxml.html.fromstring(write_report(tmp_path).read_text(encoding="utf-8"))
     assert not q(page, "article.problem")
     assert "empty file" in q(page, "table.failed")[0].text_content()
+
+
+def test_section_path_of_a_check(page: lxml.html.HtmlElement) -> None:
+    from pipeline.report import section_path
+    text = "一、进展情况\n(一)提前完成\n1.实施某项目。已服务7988名,完成率130.52%。\n二、措施\n(二)资金\n共计952万元。\n"
+    assert section_path(text, text.index("130.52%")) == ["一、进展情况", "(一)提前完成", "1.实施某项目"]
+    assert section_path(text, text.index("952万元")) == ["二、措施", "(二)资金"]
+    ratio = q(page, "article.problem")[2]
+    assert "1.实施7285名残疾儿童" in q(ratio, "div.section")[0].text_content()
