@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jieba
 import yaml
@@ -97,16 +98,24 @@ def tokens(name: str, tax: Taxonomy | None = None) -> set[str]:
     return search | runs
 
 
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc
+    return opencc.OpenCC("t2s")
+
+
 def scores(project: str, tax: Taxonomy | None = None) -> dict[str, float]:
     """Score of each category that has at least one keyword in the project name."""
     tax = tax or _taxonomy()
-    toks = tokens(project, tax)
+    # keywords are simplified; a name straight from a traditional-script text still matches
+    toks = tokens(_t2s().convert(project), tax)
+    found = {kw for c in tax.categories for kw in c.keywords if kw in toks}
+    # the longest keyword speaks for its parts: 养老保险 is 社会保障 even though it holds
+    # 养老, 农村公路 is 交通 though it holds 农村
+    found = {kw for kw in found if not any(kw != other and kw in other for other in found)}
     out: dict[str, float] = {}
     for c in tax.categories:
-        found = [kw for kw in c.keywords if kw in toks]
-        # 老年人 also yields 老年: count the longest keyword only, not each of its parts
-        s = sum(c.keywords[kw] for kw in found
-                if not any(kw != other and kw in other for other in found))
+        s = sum(w for kw, w in c.keywords.items() if kw in found)
         if s > 0:
             out[c.name] = s
     return out
