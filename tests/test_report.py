@@ -122,3 +122,9 @@ def test_section_path_of_a_check(page: lxml.html.HtmlElement) -> None:
     assert section_path(text, text.index("952万元")) == ["二、措施", "(二)资金"]
     ratio = q(page, "article.problem")[2]
     assert "1.实施7285名残疾儿童" in q(ratio, "div.section")[0].text_content()
+
+
+def test_rerun_gives_identical_page(tmp_path: Path) -> None:
+    out = make_out(tmp_path)
+    first = write_report(out).read_bytes()
+    assert write_report(out).read_bytes() == first
