@@ -16,7 +16,7 @@ from pipeline.types import Section
 
 # The delimiters of each scope. A cell is a table cell (or a whole line outside tables).
 SCOPE_DELIMS = {
-    "clause": ",，;；。！？!?\t\n",
+    "clause": ",，;；:：。！？!?\t\n",
     "semi": ";；。！？!?\t\n",
     "sentence": "。！？!?\t\n",
     "cell": "\t\n",

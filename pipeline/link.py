@@ -1,0 +1,461 @@
+"""The only stage that looks across figures: which project a figure belongs to, which
+counts a percentage rests on (ratio groups), and which figures are the parts of a
+stated total (sum groups). Cue words are data (rules/link.yaml).
+
+Ratio groups
+  R1 completion percent over counts: numerator = the nearest count before it in the
+     same clause run; denominator = the project's target (the nearest target before it
+     in the same project item, or in the same clause run).
+  R2 completion percent over money: numerator = the nearest amount before it;
+     denominator = a plan amount (安排/计划/总投资) earlier in the same section.
+  R3 share: "50件…中48件…,占比96%".
+Sum groups
+  S1 total, then 其中/即/(…) and its parts; S2 parts, then 共计 total; S3 "N件…中, a件…, b件";
+  S4 a status partition (已完工/正在施工/未开工) against the project's target or an equal
+  earlier count; S5 a project's sub-items (①②③) against its title; S6 children's intro
+  counts (涉及6件实事) against the parent's; S7 a target table's per-place rows against
+  the item's title; S8 an anaphoric total (该10件) of the sentence before.
+A group that cannot show its breakdown is complete only allows a consistent verdict
+(else unverifiable): arithmetic errors are reported only where the text leaves no doubt.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import regex
+
+from extractors.numerals import NumberError, parse_plain
+from pipeline.rules import Rules
+from pipeline.segment import Layout
+from pipeline.types import Fact, Section
+
+PEOPLE = {"名", "人", "人次"}
+
+
+@dataclass
+class RatioGroup:
+    percent: Fact
+    numerator: Fact | None
+    denominator: Fact | None
+    rule: str
+    reason: str = ""
+
+
+@dataclass
+class SumGroup:
+    total: Fact
+    parts: list[tuple[Fact, int]]        # each part and how many times it counts (各N)
+    rule: str
+    complete: bool                       # the text shows the breakdown is exhaustive
+    prefix_ok: bool = False              # a list that may run on past its total (S3)
+    over_is_error: bool = False          # parts adding to more than the total is an error
+    reason: str = ""
+
+
+@dataclass
+class Links:
+    ratios: list[RatioGroup] = field(default_factory=list)
+    sums: list[SumGroup] = field(default_factory=list)
+
+
+def compatible(u1: str | None, u2: str | None) -> bool:
+    """Units that may be added together: equal, people, or 个 (the general classifier)."""
+    if u1 == u2:
+        return True
+    if u1 in PEOPLE and u2 in PEOPLE:
+        return True
+    return "个" in (u1, u2) or {u1, u2} <= {"件", "项"}
+
+
+class Linker:
+    def __init__(self, text: str, layout: Layout, facts: list[Fact], rules: Rules):
+        self.text, self.layout, self.facts, self.rules = text, layout, facts, rules
+        conf = rules.extra["link"]
+        self.conf = conf
+        c = rules.compile
+        self.re_breakdown = c(conf["breakdown_after_total"])
+        self.re_total_after = c(conf["total_after_parts"])
+        self.re_total_then = c(conf["total_then_parts"])
+        self.re_anaphor = c(conf["anaphoric_total"])
+        self.re_complete = c(conf["complete_breakdown"])
+        self.re_subitems = c(conf["subitem_count"])
+        self.re_status = {k: c(v) for k, v in conf["status"].items()}
+        self.re_remainder = c(conf["remainder"])
+        self.re_place_count = c(conf["place_count"])
+        self.re_plan = c(conf["plan_amount"])
+        self.re_share_whole = c(conf["share_whole"])
+        self.parts_of_sums: set[int] = set()      # ids of facts used as parts
+
+    # ---- helpers -------------------------------------------------------------
+    def scope(self, f: Fact, kind: str) -> tuple[int, int]:
+        return self.layout.scope(f.start, kind, f.end)
+
+    def between(self, a: int, b: int, kinds: tuple[str, ...]) -> list[Fact]:
+        return [f for f in self.facts if a <= f.start and f.end <= b and f.kind in kinds]
+
+    def is_count(self, f: Fact) -> bool:
+        return f.kind in ("count", "target", "actual") and not f.per_unit
+
+    def item_of(self, f: Fact) -> Section | None:
+        """The project item (level >= 3: 1., ①, a table item) a figure belongs to."""
+        sec = self.layout.section_at(f.start)
+        chain = [sec, *self.layout.ancestors(sec)]
+        items = [s for s in chain if s.level >= 3]
+        return items[-1] if items else None
+
+    def times(self, f: Fact) -> int:
+        """How many places a 各N figure stands for (永济、河津各新建4个 -> 2)."""
+        if f.each is None:
+            return 1
+        a, _ = self.scope(f, "clause")
+        head = self.text[a:f.start]
+        head = head[: head.rfind("各")] if "各" in head else head
+        m = self.re_place_count.search(head)
+        if m:
+            try:
+                return int(parse_plain(m.group("n"))[0])
+            except NumberError:
+                return 1
+        head = regex.split(r"其中[,，:：]?|[:：]", head)[-1]
+        return len([p for p in head.split("、") if p.strip()]) or 1
+
+    # ---- projects ------------------------------------------------------------
+    def attribute(self) -> None:
+        for f in self.facts:
+            sec = self.layout.section_at(f.start)
+            chain = [sec, *self.layout.ancestors(sec)]
+            items = [s for s in chain if s.level >= 3]
+            named = [s for s in chain if s.level > 0 and s.title]
+            if items:
+                top = items[-1]
+                f.project = clean_title(top.title)
+                sub = [s for s in items if s is not top]
+                f.sub_item = clean_title(sub[-1].title) if sub else None
+            elif named:
+                f.project = clean_title(named[0].title)
+            f.section = sec.index
+            if f.each is not None:
+                f.each = self.times(f)
+
+    # ---- sums ----------------------------------------------------------------
+    def sums(self) -> list[SumGroup]:
+        out: list[SumGroup] = []
+        for f in self.facts:
+            if f.kind == "percent" or f.per_unit:
+                continue
+            for g in (self.s1_breakdown(f), self.s2_total_after(f), self.s3_total_then(f),
+                      self.s8_anaphor(f)):
+                if g:
+                    out.append(g)
+        # parts of written breakdowns are not project targets for the partitions below
+        for g in out:
+            self.parts_of_sums.update(id(p) for p, _ in g.parts)
+        # sub-item targets and table rows stay targets of their own (sub-)projects
+        out += self.s4_status()
+        out += self.s5_subitems()
+        out += self.s6_children()
+        out += self.s7_table_rows()
+        return out
+
+    def _parts(self, total: Fact, a: int, b: int, nested_stop: bool = True) -> list[tuple[Fact, int]]:
+        kinds = ("amount",) if total.kind == "amount" else ("count", "target", "actual")
+        parts = []
+        for p in self.between(a, b, kinds):
+            if p is total or p.per_unit:
+                continue
+            if total.kind != "amount" and not compatible(p.unit, total.unit):
+                continue
+            parts.append((p, p.each or 1))
+        return parts
+
+    def s1_breakdown(self, t: Fact) -> SumGroup | None:
+        a, b = self.scope(t, "semi")
+        m = self.re_breakdown.search(self.text[t.end:b])
+        if not m:
+            return None
+        start = t.end + m.end()
+        if m.group(0).rstrip().endswith(("(", "（")):
+            close = self.text.find(")", start, b)
+            close2 = self.text.find("）", start, b)
+            ends = [x for x in (close, close2) if x >= 0]
+            b = min(ends) if ends else b
+        parts = self._parts(t, start, b)
+        if len(parts) < 2 and not any(n > 1 for _, n in parts):
+            return None
+        region = self.text[start:b]
+        complete = bool(self.re_complete.search(region))
+        return SumGroup(t, parts, "sum.breakdown", complete=complete,
+                        reason="" if complete else "the 其中 list may name only some of the parts")
+
+    def s2_total_after(self, t: Fact) -> SumGroup | None:
+        a, _ = self.scope(t, "semi")
+        c0, _ = self.scope(t, "clause")
+        if not self.re_total_after.search(self.text[c0:t.start]):
+            return None
+        head = self.text[a:t.start]
+        k = max(head.rfind("其中"), head.rfind("即"))
+        start = a + k if k >= 0 else a
+        parts = self._parts(t, start, t.start)
+        if len(parts) < 2:
+            return None
+        return SumGroup(t, parts, "sum.total_after_parts", complete=True)
+
+    def s3_total_then(self, t: Fact) -> SumGroup | None:
+        if not self.is_count(t):
+            return None
+        _, b = self.scope(t, "sentence")
+        m = self.re_total_then.search(self.text[t.end:b])
+        if not m:
+            return None
+        start = t.end + m.end()
+        parts = []
+        skip_to = -1
+        for p in self._parts(t, start, b):
+            f = p[0]
+            if f.start < skip_to:
+                continue
+            parts.append(p)
+            # a part followed by 其中 has sub-parts up to the next ；: they are not siblings
+            _, pb = self.scope(f, "semi")
+            if regex.match(r"^[^\d;；。]{0,20}?其中", self.text[f.end:pb]):
+                skip_to = pb
+        if len(parts) < 2:
+            return None
+        return SumGroup(t, parts, "sum.total_then_parts", complete=False, prefix_ok=True,
+                        reason="the parts after 中 may run on past this total")
+
+    def s8_anaphor(self, t: Fact) -> SumGroup | None:
+        if not self.is_count(t):
+            return None
+        a, _ = self.scope(t, "clause")
+        if not self.re_anaphor.search(self.text[max(a, t.start - 2):t.start]):
+            return None
+        s0, _ = self.scope(t, "sentence")
+        if s0 == 0:
+            return None
+        p0, _ = self.layout.scope(s0 - 1, "sentence")
+        parts = self._parts(t, p0, s0 - 1)
+        if len(parts) < 2:
+            return None
+        return SumGroup(t, parts, "sum.anaphoric_total", complete=False,
+                        reason="the sentence before may not list every part")
+
+    def status_of(self, f: Fact) -> str | None:
+        a, b = self.scope(f, "clause")
+        before, after = self.text[a:f.start], self.text[f.end:b]
+        if self.re_remainder.search(before[-4:]):
+            return "pending"
+        best = None
+        for name, rx in self.re_status.items():
+            m = rx.search(before)
+            if m and (best is None or m.end() > best[1]):
+                best = (name, m.end())
+        if best:
+            return best[0]
+        # the status may follow the figure, past a parenthesis: 1项(…项目)因故暂缓实施
+        after = regex.sub(r"[(（][^)）]*[)）]", "", after)[:16]
+        for name, rx in self.re_status.items():
+            if rx.search(after):
+                return name
+        return None
+
+    def s4_status(self) -> list[SumGroup]:
+        out = []
+        groups: list[list[tuple[Fact, str]]] = []
+        cur: list[tuple[Fact, str]] = []
+        cur_sent = None
+        for f in self.facts:
+            if not self.is_count(f) or id(f) in self.parts_of_sums:
+                continue
+            st = self.status_of(f)
+            if st is None:
+                continue
+            sent = self.scope(f, "line")
+            if cur and (sent != cur_sent or st in {s for _, s in cur} or
+                        not compatible(f.unit, cur[0][0].unit)):
+                groups.append(cur)
+                cur = []
+            cur.append((f, st))
+            cur_sent = sent
+        if cur:
+            groups.append(cur)
+        for g in groups:
+            if len(g) < 2:
+                continue
+            parts = [(f, 1) for f, _ in g]
+            complete = any(s == "pending" for _, s in g)
+            first = g[0][0]
+            total = self.project_target(first, exclude={id(f) for f, _ in g})
+            if total is not None and compatible(total.unit, first.unit):
+                out.append(SumGroup(total, parts, "sum.status_partition", complete=complete,
+                                    reason="" if complete else "no count of what is not started"))
+                continue
+            # no project target: an earlier count in the paragraph that the parts add up to
+            la, _ = self.scope(first, "line")
+            s = sum(f.value for f, _ in g)
+            for c in reversed(self.between(la, first.start, ("count", "target", "actual"))):
+                if c.value == s and compatible(c.unit, first.unit) and not c.per_unit:
+                    out.append(SumGroup(c, parts, "sum.status_partition", complete=complete))
+                    break
+        return out
+
+    def title_targets(self, sec: Section) -> list[Fact]:
+        return [f for f in self.facts if f.kind == "target" and sec.start <= f.start < sec.title_end
+                and f.end <= max(sec.title_end, f.end)]
+
+    def s5_subitems(self) -> list[SumGroup]:
+        out = []
+        for sec in self.layout.sections:
+            if sec.level != 3:
+                continue
+            tt = self.title_targets(sec)
+            kids = [k for k in self.layout.children(sec) if k.level == 4]
+            if not tt or len(kids) < 2:
+                continue
+            total = tt[0]
+            parts = []
+            for k in kids:
+                kt = [f for f in self.title_targets(k) if compatible(f.unit, total.unit)]
+                if not kt:
+                    break
+                parts.append((kt[0], 1))
+            else:
+                body = self.text[sec.title_end:kids[0].start]
+                m = self.re_subitems.search(body)
+                n = None
+                if m:
+                    try:
+                        n = int(parse_plain(m.group("n") or m.group("n2"))[0])
+                    except NumberError:
+                        n = None
+                complete = n == len(kids)
+                out.append(SumGroup(total, parts, "sum.subitems", complete=complete,
+                                    reason="" if complete else "the project does not say how many sub-items it has"))
+        return out
+
+    def s6_children(self) -> list[SumGroup]:
+        out = []
+        maxlen = int(self.conf.get("child_intro_max", 60))
+        for sec in self.layout.sections:
+            if sec.level not in (0, 1, 2):
+                continue
+            kids = [k for k in self.layout.children(sec) if k.level == sec.level + 1]
+            if len(kids) < 2:
+                continue
+            body = self.between(sec.title_end, kids[0].start, ("count", "target", "actual"))
+            for unit in dict.fromkeys(f.unit for f in body if not f.per_unit):
+                total = next(f for f in body if f.unit == unit and not f.per_unit)
+                parts = []
+                for k in kids:
+                    end = self.text.find("。", k.title_end + 1, k.end)
+                    end = min(end if end > 0 else k.end, k.title_end + maxlen)
+                    got = [f for f in self.between(k.title_end, end, ("count", "target", "actual"))
+                           if f.unit == unit and not f.per_unit]
+                    if len(got) != 1:
+                        break
+                    parts.append((got[0], 1))
+                else:
+                    same_noun = all(self.noun(p)[-1:] == self.noun(total)[-1:] and self.noun(p)
+                                    for p, _ in parts)
+                    out.append(SumGroup(total, parts, "sum.children", complete=same_noun,
+                                        reason="" if same_noun else "the children count other things"))
+        return out
+
+    def noun(self, f: Fact) -> str:
+        m = regex.match(r"\p{Han}{1,4}", self.text[f.end:f.end + 4])
+        return m.group(0) if m else ""
+
+    def s7_table_rows(self) -> list[SumGroup]:
+        out = []
+        for sec in self.layout.sections:
+            if sec.level != 3 or not sec.label.isdigit():
+                continue
+            tt = self.title_targets(sec)
+            if not tt:
+                continue
+            total = tt[0]
+            rows = [f for f in self.facts if sec.start <= f.start < sec.end and f.kind == "target"
+                    and "target.table_breakdown" in f.rule and compatible(f.unit, total.unit)]
+            if len(rows) < 2:
+                continue
+            # rows that add to more than the title promise are an error; fewer may be a
+            # table that leaves places out (a county named without a figure)
+            out.append(SumGroup(total, [(f, 1) for f in rows], "sum.table_rows", complete=False,
+                                over_is_error=True, reason="the table may not list every place"))
+        return out
+
+    # ---- ratios --------------------------------------------------------------
+    def project_target(self, f: Fact, exclude: set[int] = frozenset()) -> Fact | None:
+        """The target a figure is measured against: the nearest target before it in its
+        clause run, else in its project item (title included); parts of a breakdown and
+        per-place rows are not project targets."""
+        a, _ = self.scope(f, "semi")
+        ok = lambda t: (t.kind == "target" and id(t) not in exclude and id(t) not in self.parts_of_sums
+                        and "target.table_breakdown" not in t.rule and not t.per_unit and t.each is None)
+        local = [t for t in self.between(a, f.start, ("target",)) if ok(t)]
+        if local:
+            return local[-1]
+        item = self.item_of(f)
+        if item is None:
+            return None
+        cands = [t for t in self.between(item.start, f.start, ("target",)) if ok(t)]
+        return cands[-1] if cands else None
+
+    def ratios(self) -> list[RatioGroup]:
+        out = []
+        for p in self.facts:
+            if p.kind != "percent" or p.percent_kind not in ("completion", "share"):
+                continue
+            a, _ = self.scope(p, "semi")
+            before = [f for f in self.facts if a <= f.start and f.end <= p.start and f.kind != "percent"
+                      and not f.per_unit]
+            num = before[-1] if before else None
+            if p.percent_kind == "share":
+                out.append(self.r3_share(p, num))
+                continue
+            if num is None:
+                out.append(RatioGroup(p, None, None, "ratio.completion", "no count or amount stated before it"))
+            elif num.kind == "amount":
+                out.append(self.r2_money(p, num))
+            else:
+                den = self.project_target(num)
+                if den is num:
+                    den = None
+                out.append(RatioGroup(p, num, den, "ratio.completion",
+                                      "" if den else "no target stated for this project"))
+        return out
+
+    def r2_money(self, p: Fact, num: Fact) -> RatioGroup:
+        sec = self.layout.section_at(p.start)
+        cands = []
+        for f in self.between(sec.start, num.start, ("amount",)):
+            if f.per_unit:
+                continue
+            a, _ = self.scope(f, "clause")
+            if self.re_plan.search(self.text[a:f.start]):
+                cands.append(f)
+        den = cands[-1] if cands else None
+        return RatioGroup(p, num, den, "ratio.money_plan", "" if den else "no plan amount stated in this section")
+
+    def r3_share(self, p: Fact, num: Fact | None) -> RatioGroup:
+        if num is not None and self.is_count(num):
+            s0, _ = self.scope(p, "sentence")
+            for t in reversed(self.between(s0, num.start, ("count", "target", "actual"))):
+                if self.re_share_whole.search(self.text[t.end:num.start]) and compatible(t.unit, num.unit):
+                    return RatioGroup(p, num, t, "ratio.share_of_total")
+        return RatioGroup(p, num, None, "ratio.share", "the whole it is a share of is not stated as a figure")
+
+    def run(self) -> Links:
+        self.attribute()
+        sums = self.sums()
+        ratios = self.ratios()
+        return Links(ratios=ratios, sums=sums)
+
+
+def clean_title(t: str) -> str:
+    return t.strip().rstrip("。;；:：,，").strip()
+
+
+def link(text: str, layout: Layout, facts: list[Fact], rules: Rules) -> Links:
+    return Linker(text, layout, facts, rules).run()
