@@ -33,6 +33,9 @@ _FILLER = re.compile(r"实施|继续|项目|工程|服务|工作|行动|开展|�
 _NUMBER = re.compile(r"[0-9０-９][0-9０-９.,，\s]*(?:万|亿|千|百)?\s*(?:余|多)?\s*"
                      r"(?:个|名|人次|人|场|条|座|所|处|户|件|项|次|元|万元|亿元|公里|千米|米|平方米|套|间|家|张|辆|%|％)?")
 _BRACKETED = re.compile(r"[（(][^（）()]*[0-9０-９][^（）()]*[)）]")  # （20 万人）
+# A per-place cell of a target table, as the reader gives it: 盐湖区:160条, 市蒲团：65 场
+_PLACE_CELL = re.compile(r"^\s*(?P<place>[\u4e00-\u9fff]{1,10}?(?:开发区|街道|市|县|区|旗|镇|乡|团))\s*[:：]\s*"
+                         r"[0-9０-９][0-9０-９.,]*\s*[\u4e00-\u9fff%]{0,3}\s*$")
 _STOP = frozenset("和 与 及 的 各 为 对 在 等 及其 以及 并 市 县 区 全市 我市".split())
 
 
@@ -99,6 +102,15 @@ def _dec(x: Any) -> Decimal | None:
         return None
 
 
+def place_of(row: dict[str, Any]) -> str | None:
+    """The place a per-place target row speaks for: its `place`, or, for a writer that
+    does not set it, a table cell of the form 盐湖区:160条 as its evidence."""
+    if row.get("place"):
+        return str(row["place"])
+    m = _PLACE_CELL.match(str(row.get("evidence") or ""))
+    return m.group("place") if m else None
+
+
 def _key_name(row: dict[str, Any]) -> tuple[str, str] | None:
     if row.get("sub_item"):
         return "sub_item", str(row["sub_item"])
@@ -134,8 +146,9 @@ def _collect(records: Iterable[dict[str, Any]], facts: Iterable[dict[str, Any]],
         if target is None or kn is None or not r.get("unit"):
             continue
         st = slot(r["doc"], kn[0], kn[1], str(r["unit"]))
-        if r.get("place"):
-            st.places.append(r)
+        place = place_of(r)
+        if place:
+            st.places.append({**r, "place": place})
             continue
         st.stated.add(target)
         if st.main is None:
@@ -177,8 +190,14 @@ def _evidence(st: _Stated) -> tuple[str, int, int, list[tuple[int, int]]]:
     for p in st.places:
         val = p.get("target", p.get("value"))
         parts.append(f"{p.get('place')} {p.get('text') or val}")
-        if p.get("start") is not None and p.get("end") is not None:
-            figs.append((int(p["start"]), int(p["end"])))
+        if p.get("start") is None or p.get("end") is None:
+            continue
+        s, e = int(p["start"]), int(p["end"])
+        ev = str(p.get("evidence") or "")
+        m = re.search(r"[0-9０-９]", ev)
+        if "evidence" in p and m and len(ev) == e - s:
+            s += m.start()  # a record's span is the whole cell 盐湖区:160条: mark the figure
+        figs.append((s, e))
     starts = [f[0] for f in figs] or [0]
     ends = [f[1] for f in figs] or [0]
     text = f"{st.name}: " + "; ".join(parts) + f" (合计 {_fmt(st.place_sum)}{st.unit})"

@@ -136,7 +136,14 @@ def highlight(text: str, start: int, end: int, figures: Any) -> tuple[Markup, in
             marks += 1
             pos = e
         pieces.append(str(escape(text[pos:we])))
-    return Markup("".join(pieces).replace("\t", " │ ")), marks
+    return Markup(_table_cells("".join(pieces))), marks
+
+
+def _table_cells(html: str) -> str:
+    """Table rows come as TAB-joined cells, mostly empty in merged-cell tables: show one
+    separator between cells that hold something."""
+    html = re.sub(r"(?m)^[\t ]+|[\t ]+$", "", html)
+    return re.sub(r"\s*\t[\t ]*", " │ ", html)
 
 
 def highlight_numbers(evidence: str, numbers: list[Any]) -> tuple[Markup, int]:
@@ -160,6 +167,7 @@ def highlight_numbers(evidence: str, numbers: list[Any]) -> tuple[Markup, int]:
 _HEADINGS = [re.compile(r"[一二三四五六七八九十]{1,3}、"), re.compile(r"[（(][一二三四五六七八九十]{1,3}[)）]"),
              re.compile(r"\d{1,2}[.．、](?!\d)"), re.compile(r"[①-⑳]")]
 HEADING_CHARS = 36
+_ANNEX = re.compile(r"附件\s*[0-9一二三四五六七八九十]*\s*$")
 
 
 def section_path(text: str, offset: int) -> list[str]:
@@ -169,6 +177,9 @@ def section_path(text: str, offset: int) -> list[str]:
     for line in text[:offset].split("\n"):
         here, pos = pos, pos + len(line) + 1
         s = line.strip()
+        if _ANNEX.match(s):
+            stack = [(-1, s)]  # an annex (附件) starts afresh: the letter's headings end there
+            continue
         if "\t" in line or not s:
             continue  # table rows are items, not sections
         for level, rx in enumerate(_HEADINGS):

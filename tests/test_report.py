@@ -128,3 +128,11 @@ def test_rerun_gives_identical_page(tmp_path: Path) -> None:
     out = make_out(tmp_path)
     first = write_report(out).read_bytes()
     assert write_report(out).read_bytes() == first
+
+
+def test_table_rows_and_annex() -> None:
+    from pipeline.report import section_path
+    text = "三、破解工作难题\n附件\n序号\t工作任务\n9\t小街小巷\t\t\t盐湖区:160条\t\t\n"
+    assert section_path(text, text.index("160条")) == ["附件"]
+    html, n = highlight(text, text.index("9\t"), len(text) - 1, [[text.index("160条"), text.index("160条") + 4]])
+    assert str(html) == "9 │ 小街小巷 │ 盐湖区:<mark>160条</mark>" and n == 1
