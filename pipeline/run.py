@@ -106,6 +106,10 @@ def _version() -> str:
         return "0+unknown"
 
 
+# Modules that do not shape a file's result: editing them keeps the cache.
+_NOT_PER_FILE = {"cli", "run", "report", "export", "compare", "crossdoc", "explain"}
+
+
 def code_hash() -> str:
     """A digest of the code that makes results, so a changed extractor invalidates the
     cache even when the version number did not move."""
@@ -113,6 +117,8 @@ def code_hash() -> str:
     root = Path(__file__).resolve().parent.parent
     for pkg in ("pipeline", "extractors"):
         for p in sorted((root / pkg).rglob("*.py")):
+            if pkg == "pipeline" and p.parent.name == "pipeline" and p.stem in _NOT_PER_FILE:
+                continue
             h.update(str(p.relative_to(root)).encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -169,51 +175,51 @@ def _init_worker(rules_dir: Path | None, rules_id: str, salt: str, cache: str,
 
 
 def _work(doc: str, path: str) -> dict[str, Any]:
-    """Process one file in a worker. Writes the entry to the cache and returns a small
-    summary; an entry that must not be cached (out of memory) travels back in-band."""
+    """Process one file in a worker. Writes the rendered entry to the cache and returns a
+    small summary; an entry that must not be cached (out of memory) travels back in-band."""
     t0 = time.perf_counter()
     rules = _W["rules"]
     rules_hash = getattr(rules, "hash", None)
     name = doc.rsplit("/", 1)[-1]
     sha = None
     cacheable = True
+
+    def failed(error: str) -> dict[str, Any]:
+        return write.render(write.failed_entry(doc, error, fmt=_fmt_of(doc), sha256=sha,
+                                               rules_hash=rules_hash))
     try:
         data = Path(path).read_bytes()
         sha = hashlib.sha256(data).hexdigest()
         result = importlib.import_module("pipeline.process").process(doc, name, data, rules)
         del data
-        entry = write.entry_from_result(doc, result, sha256=sha, rules_hash=rules_hash)
+        rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
+                                                        rules_hash=rules_hash))
         del result
     except MemoryError:
         cacheable = False      # depends on the limit and the machine, not on the file alone
-        entry = write.failed_entry(
-            doc, f"ran out of memory (worker limit {_W['max_memory_mb']} MB; raise it with "
-                 "--max-memory-mb if the file is genuine)",
-            fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+        rendered = failed(f"ran out of memory (worker limit {_W['max_memory_mb']} MB; raise "
+                          "it with --max-memory-mb if the file is genuine)")
     except OSError as e:
         cacheable = False
-        entry = write.failed_entry(doc, f"cannot read the file: {e.strerror or e}",
-                                   fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+        rendered = failed(f"cannot read the file: {e.strerror or e}")
     except RecursionError:
-        entry = write.failed_entry(doc, "structure nested too deeply to process",
-                                   fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
+        rendered = failed("structure nested too deeply to process")
     except Exception as e:   # a bug on one file must not stop the run: one line, go on
-        entry = write.failed_entry(
-            doc, f"internal error while processing ({_one_line_exc(e)}); please report "
-                 "this file", fmt=_fmt_of(doc), sha256=sha, rules_hash=rules_hash)
-    seconds = time.perf_counter() - t0
-    out: dict[str, Any] = {"doc": doc, "seconds": seconds, "status": entry["document"]["status"],
-                           "pages": entry["document"].get("pages"), "sha256": sha}
+        rendered = failed(f"internal error while processing ({_one_line_exc(e)}); please "
+                          "report this file")
+    out: dict[str, Any] = {"doc": doc, "seconds": time.perf_counter() - t0,
+                           "status": rendered["status"], "pages": rendered["pages"],
+                           "sha256": sha}
     if cacheable and sha is not None:
         key = cache_key(_W["salt"], doc, sha)
         try:
             write.atomic_write_text(cache_path(_W["cache"], key),
-                                    json.dumps(entry, ensure_ascii=False))
+                                    json.dumps(rendered, ensure_ascii=False), durable=False)
             out["key"] = key
             return out
         except (OSError, MemoryError) as e:   # the cache is an optimization: hand it back
             out["cache_error"] = _one_line_exc(e)
-    out["entry"] = entry
+    out["entry"] = rendered
     return out
 
 
@@ -283,23 +289,28 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
     cache.mkdir(exist_ok=True)
 
     summary = RunSummary(out=out)
-    entries: dict[str, dict[str, Any]] = {}   # entries made in the parent or in-band
+    entries: dict[str, dict[str, Any]] = {}   # rendered entries made in the parent or in-band
     keys: dict[str, str] = {}                 # doc -> cache key
     timing: dict[str, dict[str, Any]] = {}    # doc -> run.json detail
     todo: list[tuple[str, Path]] = []
     max_bytes = opts.max_mb * 1024 * 1024
+    # hashing in the parent only serves the cache lookup: skip it when nothing can hit
+    lookup = not opts.force and any(cache.iterdir())
     for doc, path in found:
         try:
             size = path.stat().st_size
             if size > max_bytes:
-                entries[doc] = write.failed_entry(
+                entries[doc] = _failed(
                     doc, f"file is {size / 2**20:.1f} MB, over the limit of {opts.max_mb:g} MB; "
                          "raise --max-mb to read it", fmt=_fmt_of(doc), sha256=None,
                     rules_hash=rules_hash)
                 continue
+            if not lookup:
+                todo.append((doc, path))
+                continue
             sha = file_sha256(path)
         except OSError as e:
-            entries[doc] = write.failed_entry(doc, f"cannot read the file: {e.strerror or e}",
+            entries[doc] = _failed(doc, f"cannot read the file: {e.strerror or e}",
                                               fmt=_fmt_of(doc), sha256=None,
                                               rules_hash=rules_hash)
             continue
@@ -397,7 +408,7 @@ def _record_result(doc: str, fut: Any, opts: RunOptions, rules_hash: str,
     try:
         res = fut.result()
     except cf.TimeoutError:
-        entries[doc] = write.failed_entry(
+        entries[doc] = _failed(
             doc, f"timed out after {opts.timeout:g} s (raise --timeout if the file is genuine)",
             fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
         timing[doc] = {"seconds": opts.timeout, "timed_out": True}
@@ -406,14 +417,14 @@ def _record_result(doc: str, fut: Any, opts: RunOptions, rules_hash: str,
         code = getattr(e, "exitcode", None)
         how = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else \
             f"exit code {code}"
-        entries[doc] = write.failed_entry(
+        entries[doc] = _failed(
             doc, f"the worker reading this file died ({how}); it may need more memory than "
                  f"--max-memory-mb {opts.max_memory_mb} allows, or crash a library",
             fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
         timing[doc] = {"crashed": how}
         return
     except Exception as e:   # e.g. a result that could not be sent back: one line, go on
-        entries[doc] = write.failed_entry(doc, f"internal error: {_one_line_exc(e)}",
+        entries[doc] = _failed(doc, f"internal error: {_one_line_exc(e)}",
                                           fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
         timing[doc] = {"error": _one_line_exc(e)}
         return
@@ -426,27 +437,33 @@ def _record_result(doc: str, fut: Any, opts: RunOptions, rules_hash: str,
             timing[doc]["cache_error"] = res["cache_error"]
 
 
+def _failed(doc: str, error: str, *, fmt: str | None, sha256: str | None,
+            rules_hash: str | None) -> dict[str, Any]:
+    return write.render(write.failed_entry(doc, error, fmt=fmt, sha256=sha256,
+                                           rules_hash=rules_hash))
+
+
 def _load_entry(cache: Path, key: str, doc: str, rules_hash: str) -> dict[str, Any]:
     try:
         with open(cache_path(cache, key), encoding="utf-8") as f:
             return json.load(f)
     except (OSError, ValueError) as e:
-        return write.failed_entry(doc, f"cached result unreadable ({_one_line_exc(e)}); "
+        return _failed(doc, f"cached result unreadable ({_one_line_exc(e)}); "
                                        "run again with --force", fmt=_fmt_of(doc),
                                   sha256=None, rules_hash=rules_hash)
 
 
 def _count(summary: RunSummary, entry: dict[str, Any]) -> None:
-    d = entry["document"]
     summary.documents += 1
-    if d.get("status") == "ok":
+    if entry["status"] == "ok":
         summary.ok += 1
     else:
         summary.failed += 1
-        summary.failures.append((entry["doc"], str(d.get("error") or "failed")))
-    summary.facts += len(entry["facts"])
-    summary.checks += len(entry["checks"])
-    summary.inconsistent += sum(1 for c in entry["checks"] if c.get("verdict") == "inconsistent")
+        summary.failures.append((entry["doc"], str(entry.get("error") or "failed")))
+    c = entry["counts"]
+    summary.facts += c["facts"]
+    summary.checks += c["checks"]
+    summary.inconsistent += c["inconsistent"]
 
 
 def _cross_doc(writer: write.OutputWriter, summary: RunSummary) -> None:

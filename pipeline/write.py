@@ -1,14 +1,19 @@
 """Serialization only: per-document entries -> OUT/*.jsonl, OUT/*.csv, OUT/texts/.
 
-A run turns each DocResult into an *entry* (plain JSON-ready dicts, rows already in
-their final key order and sort order) as soon as it arrives; the entry is cached on
-disk, so memory stays flat in the corpus size. At the end `OutputWriter` concatenates
-the entries in doc-id order into files under OUT/.tmp-*/ and renames each into place
-(`commit`), so an interrupted run never leaves a half-written final file.
+A worker turns each DocResult into an *entry* (JSON-ready rows in their final key and
+sort order) and *renders* it: the entry's JSONL and CSV lines as text, which the run
+caches on disk, so memory stays flat in the corpus size and the serial end of a run only
+concatenates text. `OutputWriter` appends rendered entries in doc-id order to files under
+OUT/.tmp-*/ and `commit` renames each into place, so an interrupted run never leaves a
+half-written final file.
+
+CSV columns are fixed per table (the documented ones, then `extra`: any other keys as a
+JSON object), so each document's CSV lines can be rendered on their own.
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -23,7 +28,7 @@ from pipeline.types import DocResult
 
 TABLES = ("documents", "facts", "checks", "records")
 
-# The contract's keys first, in the contract's order; extras follow (see _columns).
+# The contract's keys first, in the contract's order; extras follow.
 DOCUMENT_KEYS = ("doc", "status", "error", "format", "script", "city", "province", "year",
                  "period_end", "sha256", "rules_hash")
 FACT_KEYS = ("doc", "kind", "value", "unit", "approx", "text", "start", "end", "project",
@@ -34,24 +39,41 @@ RECORD_KEYS = ("doc", "city", "province", "year", "period_end", "project", "sub_
                "category", "indicator", "unit", "target", "actual", "reported_pct",
                "computed_pct", "verdict", "amount_yuan", "lead_unit", "evidence", "start",
                "end")
-PREFERRED = {"documents": DOCUMENT_KEYS, "facts": FACT_KEYS, "checks": CHECK_KEYS,
-             "records": RECORD_KEYS}
+# CSV columns: the keys above, the usual extras, then `extra` (JSON of anything else).
+CSV_COLUMNS = {
+    "documents": DOCUMENT_KEYS + ("pages", "encoding", "warnings"),
+    "facts": FACT_KEYS + ("percent_kind", "sub_item", "place", "direction", "rule"),
+    "checks": CHECK_KEYS + ("project", "rule", "reason", "discrepancy", "figures"),
+    "records": RECORD_KEYS,
+}
+EXTRA = "extra"
+
+
+_PLAIN = frozenset((str, int, bool, type(None)))
 
 
 def jsonable(x: Any) -> Any:
-    """Decimal -> int when integral, else float; tuples -> lists; recursively."""
-    if isinstance(x, Decimal):
+    """Decimal -> int when integral, else float; tuples -> lists; recursively.
+    (type() tests, not isinstance: this runs on every field of every row.)"""
+    t = type(x)
+    if t in _PLAIN:
+        return x
+    if t is Decimal or isinstance(x, Decimal):
         if not x.is_finite():
             return None          # NaN/Infinity are not JSON; a check never needs them
-        if x == x.to_integral_value():
-            return int(x)
-        return float(x)
+        i = int(x)
+        return i if x == i else float(x)
+    if t is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _PLAIN else jsonable(v)
+                for k, v in x.items()}
+    if t is list or t is tuple:
+        return [v if type(v) in _PLAIN else jsonable(v) for v in x]
+    if t is float:
+        return x if x == x and x not in (float("inf"), float("-inf")) else None
     if isinstance(x, dict):
         return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [jsonable(v) for v in x]
-    if isinstance(x, float) and (x != x or x in (float("inf"), float("-inf"))):
-        return None
     return x
 
 
@@ -123,33 +145,66 @@ def text_path(texts: Path, doc: str) -> Path:
 def csv_cell(v: Any) -> Any:
     if v is None:
         return ""
-    if isinstance(v, bool):
+    if v is True or v is False:
         return "true" if v else "false"
-    if isinstance(v, (list, dict)):
+    if type(v) in (list, dict):
         return json.dumps(v, ensure_ascii=False)
     return v
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def csv_lines(table: str, rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV text in the table's fixed columns (no header)."""
+    if not rows:
+        return ""
+    cols = CSV_COLUMNS[table]
+    known = set(cols)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for r in rows:
+        extra = {k: v for k, v in r.items() if k not in known}
+        w.writerow([csv_cell(r.get(c)) for c in cols] + [csv_cell(extra) if extra else ""])
+    return buf.getvalue()
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a whole file, or leave the old one: temp file in the same folder, fsync, rename."""
+def jsonl_lines(rows: list[dict[str, Any]]) -> str:
+    return "".join(dumps(r) + "\n" for r in rows)
+
+
+def render(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as the text it adds to each output file, plus what the summary counts."""
+    tables = {"documents": [entry["document"]], "facts": entry["facts"],
+              "checks": entry["checks"], "records": entry["records"]}
+    d = entry["document"]
+    return {
+        "doc": entry["doc"], "status": d.get("status"), "error": d.get("error"),
+        "pages": d.get("pages"),
+        "counts": {"facts": len(entry["facts"]), "checks": len(entry["checks"]),
+                   "inconsistent": sum(1 for c in entry["checks"]
+                                       if c.get("verdict") == "inconsistent")},
+        "jsonl": {t: jsonl_lines(rows) for t, rows in tables.items()},
+        "csv": {t: csv_lines(t, rows) for t, rows in tables.items()},
+        "text": entry.get("text"),
+    }
+
+
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write a whole file, or leave the old one: temp file in the same folder, rename.
+    durable: fsync first (outputs); a cache entry skips it (a lost one is redone)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        if not durable:
+            # ext4 flushes data when a rename replaces a file (auto_da_alloc): for a cache
+            # entry that costs ~1 ms per file, and durability is not needed
+            path.unlink(missing_ok=True)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -171,7 +226,8 @@ def _sigint_deferred() -> Iterator[None]:
 
 
 class OutputWriter:
-    """Streams entries, in the order given, into OUT/.tmp-*/; `commit` moves them into OUT."""
+    """Appends rendered entries, in the order given, to OUT/.tmp-*/; `commit` moves the
+    files into OUT."""
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
@@ -179,90 +235,59 @@ class OutputWriter:
         self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.out))
         self.texts = self.tmp / "texts"
         self.texts.mkdir()
-        self._files = {t: open(self.tmp / f"{t}.jsonl", "w", encoding="utf-8", newline="\n")
+        self._jsonl = {t: open(self.tmp / f"{t}.jsonl", "w", encoding="utf-8", newline="")
                        for t in TABLES}
-        self._keys: dict[str, dict[str, None]] = {t: {} for t in TABLES}  # ordered sets
-        self.counts = {t: 0 for t in TABLES}
+        # utf-8-sig: the BOM makes Excel on a Chinese Windows machine read UTF-8, not GBK
+        self._csv = {t: open(self.tmp / f"{t}.csv", "w", encoding="utf-8-sig", newline="")
+                     for t in TABLES}
+        for t, f in self._csv.items():
+            csv.writer(f, lineterminator="\r\n").writerow(CSV_COLUMNS[t] + (EXTRA,))
 
-    def add(self, entry: dict[str, Any]) -> None:
-        """Append one document's rows and text (callers pass entries sorted by doc id)."""
-        self._rows("documents", [entry["document"]])
-        self._rows("facts", entry["facts"])
-        self._rows("checks", entry["checks"])
-        self._rows("records", entry["records"])
-        if entry.get("text") is not None:
-            p = text_path(self.texts, entry["doc"])
-            p.parent.mkdir(parents=True, exist_ok=True)
+    def add(self, rendered: dict[str, Any]) -> None:
+        """Append one document's rows and text (callers pass them sorted by doc id)."""
+        for t in TABLES:
+            self._jsonl[t].write(rendered["jsonl"][t])
+            self._csv[t].write(rendered["csv"][t])
+        if rendered.get("text") is not None:
+            p = text_path(self.texts, rendered["doc"])
+            if p.parent != self.texts:
+                p.parent.mkdir(parents=True, exist_ok=True)
             with open(p, "w", encoding="utf-8", newline="") as f:
-                f.write(entry["text"])
+                f.write(rendered["text"])
 
     def add_checks(self, checks: Iterable[dict[str, Any]]) -> None:
         """Checks that span documents (crossdoc), appended after the per-document ones."""
         rows = [jsonable(c) for c in checks]
         rows.sort(key=lambda r: (str(r.get("doc")), _int(r.get("start")), str(r.get("kind"))))
-        self._rows("checks", rows)
-
-    def _rows(self, table: str, rows: list[dict[str, Any]]) -> None:
-        f, keys = self._files[table], self._keys[table]
-        for r in rows:
-            f.write(dumps(r))
-            f.write("\n")
-            for k in r:
-                if k not in keys:
-                    keys[k] = None
-        self.counts[table] += len(rows)
+        self._jsonl["checks"].write(jsonl_lines(rows))
+        self._csv["checks"].write(csv_lines("checks", rows))
 
     def read_records(self) -> list[dict[str, Any]]:
         """records.jsonl as written so far (for cross-document checks)."""
-        self._files["records"].flush()
+        self._jsonl["records"].flush()
         with open(self.tmp / "records.jsonl", encoding="utf-8") as f:
             return [json.loads(line) for line in f]
 
-    def _columns(self, table: str) -> list[str]:
-        """Known columns in their documented order, then extras sorted (so stable)."""
-        pref, seen = PREFERRED[table], self._keys[table]
-        if not seen:          # an empty table still gets its header
-            return list(pref)
-        return [k for k in pref if k in seen] + sorted(k for k in seen if k not in pref)
-
-    def _write_csv(self, table: str) -> None:
-        cols = self._columns(table)
-        src, dst = self.tmp / f"{table}.jsonl", self.tmp / f"{table}.csv"
-        # utf-8-sig: the BOM makes Excel on a Chinese Windows machine read UTF-8, not GBK
-        with open(src, encoding="utf-8") as fin, \
-                open(dst, "w", encoding="utf-8-sig", newline="") as fout:
-            w = csv.writer(fout, lineterminator="\r\n")
-            w.writerow(cols)
-            for line in fin:
-                r = json.loads(line)
-                w.writerow([csv_cell(r.get(c)) for c in cols])
-
     def commit(self) -> None:
-        """Finish the CSVs, fsync everything, then rename each file into OUT."""
-        for f in self._files.values():
+        """fsync every file, then rename each into OUT (Ctrl-C held meanwhile)."""
+        for f in (*self._jsonl.values(), *self._csv.values()):
             f.flush()
             os.fsync(f.fileno())
             f.close()
-        for t in TABLES:
-            self._write_csv(t)
         names = [f"{t}.jsonl" for t in TABLES] + [f"{t}.csv" for t in TABLES]
-        for n in names:
-            _fsync_file(self.tmp / n)
         with _sigint_deferred():
             for n in names:
                 os.replace(self.tmp / n, self.out / n)
             # texts/ is a folder: swap it whole so no stale text of a vanished file stays
             old = self.out / "texts"
-            trash = None
             if old.exists():
-                trash = self.tmp / "texts.old"
-                os.replace(old, trash)
+                os.replace(old, self.tmp / "texts.old")
             os.replace(self.texts, old)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def abort(self) -> None:
         """Drop everything this writer made; OUT keeps the previous run's files."""
-        for f in self._files.values():
+        for f in (*self._jsonl.values(), *self._csv.values()):
             if not f.closed:
                 f.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

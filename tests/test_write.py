@@ -53,6 +53,16 @@ def _result(doc: str) -> DocResult:
                                "actual": Decimal("30.5")}])
 
 
+def test_render_counts_and_lines():
+    e = write.entry_from_result("a.txt", _result("a.txt"), sha256="ab", rules_hash="r1")
+    r = write.render(e)
+    assert r["counts"] == {"facts": 3, "checks": 3, "inconsistent": 1}
+    assert r["jsonl"]["facts"].count("\n") == 3
+    assert [json.loads(x)["start"] for x in r["jsonl"]["facts"].splitlines()] == [3, 11, 20]
+    assert r["csv"]["facts"].count("\r\n") == 3
+    assert r["status"] == "ok" and r["text"] == "正文" * 20
+
+
 def test_entry_sorts_rows_and_keeps_contract_keys_first():
     e = write.entry_from_result("a/b.txt", _result("a/b.txt"), sha256="ab", rules_hash="r1")
     assert [f["start"] for f in e["facts"]] == [3, 11, 20]
@@ -83,7 +93,7 @@ def test_text_path_never_escapes(tmp_path):
 def _commit(out: Path, docs: list[str]) -> write.OutputWriter:
     w = write.OutputWriter(out)
     for d in docs:
-        w.add(write.entry_from_result(d, _result(d), sha256="s", rules_hash="r"))
+        w.add(write.render(write.entry_from_result(d, _result(d), sha256="s", rules_hash="r")))
     w.add_checks([{"doc": "*", "kind": "cross_doc", "verdict": "consistent",
                    "reported": Decimal("1.5"), "computed": None, "evidence": "", "start": 0,
                    "end": 0, "other_docs": ["a.txt", "b.txt"]}])
@@ -109,6 +119,13 @@ def test_commit_writes_all_tables_csv_with_bom(tmp_path):
     sums = [r for r in rows if r["kind"] == "sum"]
     assert json.loads(sums[0]["parts"]) == [4, 5]       # lists as JSON strings
     assert list(rows[0])[:4] == ["doc", "kind", "verdict", "reported"]
+    assert list(rows[0])[-1] == "extra"                 # keys without a column, as JSON
+    assert json.loads(rows[-1]["extra"]) == {"other_docs": ["a.txt", "b.txt"]}
+    assert rows[0]["extra"] == ""
+    with open(out / "documents.csv", encoding="utf-8-sig", newline="") as f:
+        docs_csv = list(csv.DictReader(f))
+    assert docs_csv[0]["city"] == "运城市" and docs_csv[0]["year"] == "2019"
+    assert docs_csv[0]["pages"] == "" and docs_csv[0]["extra"] == ""
     assert not list(out.glob(".tmp-*"))
 
 
@@ -124,7 +141,8 @@ def test_abort_leaves_previous_outputs(tmp_path):
     _commit(out, ["a.txt"])
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     w = write.OutputWriter(out)
-    w.add(write.entry_from_result("z.txt", _result("z.txt"), sha256="s", rules_hash="r"))
+    w.add(write.render(write.entry_from_result("z.txt", _result("z.txt"), sha256="s",
+                                               rules_hash="r")))
     w.abort()
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
@@ -141,7 +159,8 @@ def test_texts_folder_swapped_whole(tmp_path):
 def test_empty_tables_still_have_headers(tmp_path):
     out = tmp_path / "out"
     w = write.OutputWriter(out)
-    w.add(write.failed_entry("x.pdf", "empty file", fmt="pdf", sha256=None, rules_hash="r"))
+    w.add(write.render(write.failed_entry("x.pdf", "empty file", fmt="pdf", sha256=None,
+                                          rules_hash="r")))
     w.commit()
     header = (out / "facts.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.split(",")[:3] == ["doc", "kind", "value"]
