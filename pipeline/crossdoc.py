@@ -183,8 +183,14 @@ def _doc_order(st: _Stated) -> tuple[bool, str, str]:
 def _evidence(st: _Stated) -> tuple[str, int, int, list[tuple[int, int]]]:
     if st.main_row is not None:
         r = st.main_row
-        figs = [tuple(f) for f in r.get("figures") or [] if len(f) == 2]
-        return str(r.get("evidence") or ""), int(r.get("start") or 0), int(r.get("end") or 0), figs
+        ev, start = str(r.get("evidence") or ""), int(r.get("start") or 0)
+        figs = [(int(f[0]), int(f[1])) for f in r.get("figures") or [] if len(f) == 2]
+        if not figs and st.main is not None:
+            # records carry no figure offsets: find the target as written in the evidence
+            m = re.search(r"(?<![\d.])" + re.escape(_fmt(st.main)) + r"(?![\d])\s*" + re.escape(st.unit), ev)
+            if m and len(ev) == int(r.get("end") or 0) - start:
+                figs = [(start + m.start(), start + m.end())]
+        return ev, start, int(r.get("end") or 0), figs
     parts = []
     figs: list[tuple[int, int]] = []
     for p in st.places:
@@ -198,8 +204,8 @@ def _evidence(st: _Stated) -> tuple[str, int, int, list[tuple[int, int]]]:
         if "evidence" in p and m and len(ev) == e - s:
             s += m.start()  # a record's span is the whole cell 盐湖区:160条: mark the figure
         figs.append((s, e))
-    starts = [f[0] for f in figs] or [0]
-    ends = [f[1] for f in figs] or [0]
+    starts = [int(p["start"]) for p in st.places if p.get("start") is not None] or [0]
+    ends = [int(p["end"]) for p in st.places if p.get("end") is not None] or [0]
     text = f"{st.name}: " + "; ".join(parts) + f" (合计 {_fmt(st.place_sum)}{st.unit})"
     return text, min(starts), max(ends), figs
 

@@ -146,13 +146,26 @@ def _table_cells(html: str) -> str:
     return re.sub(r"\s*\t[\t ]*", " │ ", html)
 
 
+def _number_rx(numbers: list[Any]) -> re.Pattern[str] | None:
+    pats = sorted({fmt_num(x) for x in numbers if _num(x) is not None}, key=len, reverse=True)
+    if not pats:
+        return None
+    return re.compile(r"(?<![\d.])(?:" + "|".join(re.escape(p) for p in pats) + r")(?![\d])")
+
+
+def find_numbers(text: str, start: int, end: int, numbers: list[Any]) -> list[tuple[int, int]]:
+    """Offsets of the check's own numbers inside text[start:end], for a check that came
+    without `figures`."""
+    rx = _number_rx(numbers)
+    return [(start + m.start(), start + m.end()) for m in rx.finditer(text[start:end])] if rx else []
+
+
 def highlight_numbers(evidence: str, numbers: list[Any]) -> tuple[Markup, int]:
     """Fallback when the document text or the offsets are missing: mark where the
     check's own numbers occur in its evidence string."""
-    pats = sorted({fmt_num(x) for x in numbers if _num(x) is not None}, key=len, reverse=True)
-    if not pats:
+    rx = _number_rx(numbers)
+    if rx is None:
         return Markup(escape(evidence)), 0
-    rx = re.compile(r"(?<![\d.])(?:" + "|".join(re.escape(p) for p in pats) + r")(?![\d])")
     pieces, pos, marks = [], 0, 0
     for m in rx.finditer(evidence):
         pieces.append(str(escape(evidence[pos:m.start()])))
@@ -211,8 +224,10 @@ def _evidence(texts: _Texts, doc: str, start: Any, end: Any, figures: Any, fallb
               numbers: list[Any]) -> tuple[Markup, int]:
     text = texts.get(doc)
     if text is not None and isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        if not _spans(figures):
+            figures = find_numbers(text, start, end, numbers)
         html, marks = highlight(text, start, end, figures)
-        if marks or not _spans(figures):
+        if marks or not figures:
             return html, marks
     return highlight_numbers(fallback, numbers)
 

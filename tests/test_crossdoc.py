@@ -108,3 +108,13 @@ def test_place_cells_are_recognized_without_a_place_key() -> None:
         if r.pop("place", None):
             pass
     assert [(c.reported, c.computed) for c in cross_doc_checks(rows)] == [(Decimal(186), Decimal(221))]
+
+
+def test_target_figure_is_located_in_the_other_documents_evidence() -> None:
+    rows = seeds_like()
+    for r in rows:
+        if r["target"] == 221 or r.get("place"):
+            r["end"] = r["start"] + len(r["evidence"])
+    [c] = cross_doc_checks(rows)
+    assert c.other["figures_b"] == [[408, 412]]          # 全市今年计划改造|221条|
+    assert c.start == 1000 and c.figures[0] == (1004, 1008)   # 盐湖区：|160条|
