@@ -31,6 +31,9 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout) -> tuple[int
         return None
     if rule.caption is not None and (table is None or not rule.caption.search(table.caption)):
         return None
+    if rule.get("in_title") and not any(s.level > 0 and s.start <= fact.start and fact.end <= s.title_end
+                                         for s in layout.sections):
+        return None
     a, b = layout.scope(fact.start, rule.get("scope", "clause"), fact.end)
     dist, length = 0, 0
     # slices, so that ^ and $ mean the scope's edges

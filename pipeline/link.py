@@ -85,6 +85,8 @@ class Linker:
         self.re_place_count = c(conf["place_count"])
         self.re_plan = c(conf["plan_amount"])
         self.re_share_whole = c(conf["share_whole"])
+        self.re_share_label = c(conf["share_label"])
+        self.re_label_trim = c(conf["share_label_trim"])
         self.parts_of_sums: set[int] = set()      # ids of facts used as parts
 
     # ---- helpers -------------------------------------------------------------
@@ -98,11 +100,14 @@ class Linker:
         return f.kind in ("count", "target", "actual") and not f.per_unit
 
     def item_of(self, f: Fact) -> Section | None:
-        """The project item (level >= 3: 1., ①, a table item) a figure belongs to."""
+        """The project a figure belongs to: the outermost item (1., ①, a table item) or,
+        failing that, the innermost heading whose title states a target ((六)新建公厕150座)."""
         sec = self.layout.section_at(f.start)
         chain = [sec, *self.layout.ancestors(sec)]
         items = [s for s in chain if s.level >= 3]
-        return items[-1] if items else None
+        if items:
+            return items[-1]
+        return next((s for s in chain if s.level > 0 and self.title_targets(s)), None)
 
     def times(self, f: Fact) -> int:
         """How many places a 各N figure stands for (永济、河津各新建4个 -> 2)."""
@@ -148,6 +153,7 @@ class Linker:
                       self.s8_anaphor(f)):
                 if g:
                     out.append(g)
+        out += self.s1_headless()
         # parts of written breakdowns are not project targets for the partitions below
         for g in out:
             self.parts_of_sums.update(id(p) for p, _ in g.parts)
@@ -169,6 +175,34 @@ class Linker:
             parts.append((p, p.each or 1))
         return parts
 
+    def s1_headless(self) -> list[SumGroup]:
+        """其中 opening a clause run with no total before it in that run (按资金来源分,其中…):
+        the total is an earlier figure of the paragraph that the parts add up to, if any."""
+        out = []
+        for m in regex.finditer(r"其中[,，:：]?", self.text):
+            a, b = self.layout.scope(m.start(), "semi")
+            if self.between(a, m.start(), ("count", "target", "actual", "amount")):
+                continue
+            inside = self.between(m.end(), b, ("count", "target", "actual", "amount"))
+            if len(inside) < 2 or len({f.kind == "amount" for f in inside}) != 1:
+                continue
+            first = inside[0]
+            parts = self._parts(first, m.end(), b)
+            parts = [(first, first.each or 1)] + parts
+            total_v = sum(f.value * n for f, n in parts)
+            la, _ = self.layout.scope(m.start(), "line")
+            for c in reversed(self.between(la, a, (first.kind,) if first.kind == "amount" else
+                                           ("count", "target", "actual"))):
+                if c.value == total_v and not c.per_unit and (c.kind == "amount" or compatible(c.unit, first.unit)):
+                    out.append(SumGroup(c, parts, "sum.breakdown_of_earlier", complete=False))
+                    break
+        return out
+
+    def by_level(self, parts: list[tuple[Fact, int]]) -> bool:
+        """Money split by paying level (中央…, 省级…, 市级…) lists every level that paid."""
+        levels = [f.level for f, _ in parts]
+        return all(f.kind == "amount" for f, _ in parts) and None not in levels and len(set(levels)) == len(levels)
+
     def s1_breakdown(self, t: Fact) -> SumGroup | None:
         a, b = self.scope(t, "semi")
         m = self.re_breakdown.search(self.text[t.end:b])
@@ -184,7 +218,7 @@ class Linker:
         if len(parts) < 2 and not any(n > 1 for _, n in parts):
             return None
         region = self.text[start:b]
-        complete = bool(self.re_complete.search(region))
+        complete = bool(self.re_complete.search(region)) or self.by_level(parts)
         return SumGroup(t, parts, "sum.breakdown", complete=complete,
                         reason="" if complete else "the 其中 list may name only some of the parts")
 
@@ -376,12 +410,16 @@ class Linker:
                 continue
             total = tt[0]
             rows = [f for f in self.facts if sec.start <= f.start < sec.end and f.kind == "target"
-                    and "target.table_breakdown" in f.rule and compatible(f.unit, total.unit)]
-            if len(rows) < 2:
+                    and ("target.table_breakdown" in f.rule or "target.table_place_cell" in f.rule)
+                    and compatible(f.unit, total.unit) and f is not total]
+            if len(rows) < 2 and not any((f.each or 1) > 1 for f in rows):
                 continue
             # rows that add to more than the title promise are an error; fewer may be a
-            # table that leaves places out (a county named without a figure)
-            out.append(SumGroup(total, [(f, 1) for f in rows], "sum.table_rows", complete=False,
+            # table that leaves places out (a county named without a figure), unless the
+            # rows end with the rest of the places (其余15县…)
+            cells = "".join(self.text[self.layout.scope(f.start, "cell")[0]:f.start] for f in rows)
+            complete = bool(self.re_remainder.search(cells))
+            out.append(SumGroup(total, [(f, f.each or 1) for f in rows], "sum.table_rows", complete=complete,
                                 over_is_error=True, reason="the table may not list every place"))
         return out
 
@@ -392,15 +430,26 @@ class Linker:
         per-place rows are not project targets."""
         a, _ = self.scope(f, "semi")
         ok = lambda t: (t.kind == "target" and id(t) not in exclude and id(t) not in self.parts_of_sums
-                        and "target.table_breakdown" not in t.rule and not t.per_unit and t.each is None)
+                        and "target.table_breakdown" not in t.rule and "target.table_place_cell" not in t.rule
+                        and not t.per_unit and t.each is None)
         local = [t for t in self.between(a, f.start, ("target",)) if ok(t)]
         if local:
-            return local[-1]
+            return self.nearest_by_unit(local, f)
         item = self.item_of(f)
         if item is None:
             return None
         cands = [t for t in self.between(item.start, f.start, ("target",)) if ok(t)]
-        return cands[-1] if cands else None
+        return self.nearest_by_unit(cands, f) if cands else None
+
+    @staticmethod
+    def nearest_by_unit(cands: list[Fact], f: Fact) -> Fact:
+        """The nearest target in the figure's own unit (40所 for 已开工36所, not the 1.2万个
+        学位 stated after it), else the nearest in a unit that may stand for it."""
+        for good in (lambda t: t.unit == f.unit, lambda t: compatible(t.unit, f.unit)):
+            same = [t for t in cands if good(t)]
+            if same:
+                return same[-1]
+        return cands[-1]
 
     def ratios(self) -> list[RatioGroup]:
         out = []
@@ -413,6 +462,16 @@ class Linker:
             num = before[-1] if before else None
             if p.percent_kind == "share":
                 out.append(self.r3_share(p, num))
+                continue
+            # 为年度任务1800公里的103.9%: a target in the percent's own clause is its denominator,
+            # and the count before it the numerator
+            c0, _ = self.scope(p, "clause")
+            if num is not None and num.kind == "target" and num.start >= c0:
+                den = num
+                earlier = [f for f in before if f.end <= den.start and f.kind != "target" and self.is_count(f)]
+                num = earlier[-1] if earlier else None
+                out.append(RatioGroup(p, num, den if num else None, "ratio.completion",
+                                      "" if num else "no count stated before its target"))
                 continue
             if num is None:
                 out.append(RatioGroup(p, None, None, "ratio.completion", "no count or amount stated before it"))
@@ -444,7 +503,33 @@ class Linker:
             for t in reversed(self.between(s0, num.start, ("count", "target", "actual"))):
                 if self.re_share_whole.search(self.text[t.end:num.start]) and compatible(t.unit, num.unit):
                     return RatioGroup(p, num, t, "ratio.share_of_total")
+        if num is not None:
+            whole = self.labelled_whole(p, num)
+            if whole is not None:
+                return RatioGroup(p, num, whole, "ratio.share_of_named")
         return RatioGroup(p, num, None, "ratio.share", "the whole it is a share of is not stated as a figure")
+
+    def labelled_whole(self, p: Fact, num: Fact) -> Fact | None:
+        """占实际投入的98.7%, 占本年支出合计的55.10%: the whole is the figure of the same kind
+        stated earlier (or elsewhere in the section) right after the words the 占 phrase names."""
+        c0, _ = self.scope(p, "clause")
+        m = self.re_share_label.search(self.text[c0:p.start])
+        if not m:
+            return None
+        label = self.re_label_trim.sub("", m.group("label"))
+        if len(label) < 2:
+            return None
+        sec = self.layout.section_at(p.start)
+        kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
+        best = None
+        for f in self.between(sec.start, sec.end, kinds):
+            if f is num or f.per_unit or f.start >= c0 and f.start < p.end:
+                continue
+            a, _ = self.scope(f, "clause")
+            if label in self.text[a:f.start][-len(label) - 6:]:
+                if best is None or abs(f.start - p.start) < abs(best.start - p.start):
+                    best = f
+        return best
 
     def run(self) -> Links:
         self.attribute()
