@@ -111,7 +111,7 @@ def read(name: str, data: bytes, *, max_mb: float = DEFAULT_MAX_MB,
          max_pages: int = DEFAULT_MAX_PAGES) -> RawDoc:
     """Read one file's bytes into a RawDoc; bad input raises ReadError, never anything else."""
     if not data:
-        raise ReadError("empty file")
+        raise ReadError("empty file (0 bytes): nothing to read")
     if len(data) > max_mb * 1024 * 1024:
         raise ReadError(f"file is larger than the limit of {max_mb:g} MB (--max-mb)")
     fmt = sniff_format(name, data)

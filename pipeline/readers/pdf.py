@@ -146,6 +146,9 @@ def _find_tables(page, height: float) -> list[list[list[tuple | None]]]:
 
     edges = []
     for obj in page.get_objects(filter=[c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        if c.FPDFPath_CountSegments(obj.raw) > 5:    # a grid drawn as one path: its lines
+            edges += _segment_edges(obj, height)
+            continue
         left, bottom, right, top = obj.get_bounds()
         x0, x1, t, b = left, right, height - top, height - bottom
         w, h = x1 - x0, b - t
@@ -165,9 +168,35 @@ def _find_tables(page, height: float) -> list[list[list[tuple | None]]]:
     tables = []
     for group in T.cells_to_tables(cells):
         rows = [r.cells for r in T.Table(None, group).rows]
-        if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
+        if max(len(r) for r in rows) >= 2:
             tables.append(rows)
     return tables
+
+
+def _segment_edges(obj, height: float) -> list[dict]:
+    """Axis-aligned straight segments of a path object, in page coordinates."""
+    import ctypes
+
+    import pypdfium2.raw as c
+
+    m = obj.get_matrix()
+    x, y = ctypes.c_float(), ctypes.c_float()
+    prev = None
+    out = []
+    for i in range(c.FPDFPath_CountSegments(obj.raw)):
+        seg = c.FPDFPath_GetPathSegment(obj.raw, i)
+        if not c.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
+            continue
+        px, py = m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f
+        kind = c.FPDFPathSegment_GetType(seg)
+        if kind == c.FPDF_SEGMENT_LINETO and prev is not None:
+            (ax, ay), (bx, by) = prev, (px, py)
+            if abs(ay - by) < 1 and abs(ax - bx) >= 3:
+                out.append(_edge("h", min(ax, bx), max(ax, bx), height - ay, height - ay))
+            elif abs(ax - bx) < 1 and abs(ay - by) >= 3:
+                out.append(_edge("v", ax, ax, height - max(ay, by), height - min(ay, by)))
+        prev = (px, py)
+    return out
 
 
 def _edge(orient: str, x0: float, x1: float, top: float, bottom: float) -> dict:

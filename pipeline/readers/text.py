@@ -31,7 +31,7 @@ def clean_lines(text: str) -> str:
 def decode(data: bytes) -> tuple[str, str, list[str]]:
     """(text, encoding, warnings) or ReadError: BOM, strict UTF-8, then detection."""
     if not data:
-        raise ReadError("empty file")
+        raise ReadError("empty file (0 bytes): nothing to read")
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:

@@ -1,0 +1,351 @@
+"""Ingest: every format in, one plain text out. Real fixtures, round trips of the seeds
+through every format, and hostile inputs that must end as a readable ReadError."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pipeline import ingest
+from pipeline.types import RawDoc, ReadError
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+FIXTURES = SHARED / "fixtures"
+SEEDS = SHARED / "seeds"
+need_shared = pytest.mark.skipif(not FIXTURES.is_dir(),
+                                 reason="../shared/fixtures is absent (shared test data)")
+CJK_GAP = re.compile(r"[\u4e00-\u9fff] +[\u4e00-\u9fff]")
+
+
+def fixture_files() -> list[Path]:
+    if not FIXTURES.is_dir():
+        return []
+    return sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".pdf", ".html", ".docx"))
+
+
+def read_path(p: Path) -> RawDoc:
+    return ingest.read(p.name, p.read_bytes())
+
+
+def digits(text: str) -> list[str]:
+    """All numbers in order, after removing whitespace (wrapping must not split them)."""
+    return re.findall(r"\d+", re.sub(r"\s+", "", text))
+
+
+# ---------------------------------------------------------------- real fixtures
+@need_shared
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: p.name)
+def test_fixture_reads(path):
+    doc = read_path(path)
+    assert isinstance(doc, RawDoc) and len(doc.text) > 200
+    assert doc.format == path.suffix[1:]
+
+
+@need_shared
+@pytest.mark.parametrize("name, row_contains", [
+    ("shanghai_putuo_shehui_fuliyuan_2024_danwei_yusuan.pdf", ["收入总计", "12,121,164"]),
+    ("shanghai_putuo_shehui_fuliyuan_2024_danwei_yusuan.pdf", ["301", "6,958,414"]),
+    ("shanghai_putuo_guihua_ziyuan_ju_2024_bumen_juesuan.pdf", ["合计", "9759.38", "5377.64", "4381.74"]),
+    ("shanghai_putuo_wanli_jiedao_2024_bumen_yusuan.pdf", ["合计"]),
+])
+def test_budget_pdf_tables_are_tab_rows(name, row_contains):
+    text = read_path(FIXTURES / "pdf" / name).text
+    rows = [ln for ln in text.split("\n") if "\t" in ln]
+    assert len(rows) > 20
+    hits = [r for r in rows if all(any(w in cell for cell in r.split("\t")) for w in row_contains)]
+    assert hits, f"no table row with {row_contains}"
+
+
+@need_shared
+def test_budget_pdf_amount_cells_unsplit():
+    """Table amounts come out as whole figures, not '2 ,1 20,950'."""
+    text = read_path(FIXTURES / "pdf" / "shanghai_putuo_shehui_fuliyuan_2024_danwei_yusuan.pdf").text
+    cells = [c for ln in text.split("\n") if "\t" in ln for c in ln.split("\t")]
+    assert "2,120,950" in cells and not any(re.search(r"\d\s+[,\d]", c) for c in cells)
+
+
+@need_shared
+def test_beijing_pdf_text():
+    doc = read_path(FIXTURES / "pdf" / "beijing_2024_zhengfu_gongzuo_baogao.pdf")
+    assert re.search(r"完成老旧小区改造\s?183\s?个", doc.text)
+    assert "技术合同成交额 748.7 亿元、增长 1.1 倍" in doc.text
+    assert not CJK_GAP.search(doc.text)
+    assert doc.pages == 13
+    # wrapped lines joined: the long review paragraph is one line
+    line = next(ln for ln in doc.text.split("\n") if "老旧小区改造" in ln)
+    assert "拆除违法建设" in line and "启动危旧楼房改建" in line
+    # no bare page numbers left
+    assert not [ln for ln in doc.text.split("\n") if re.fullmatch(r"\s*[-—]?\s*\d{1,3}\s*[-—]?\s*", ln)]
+
+
+@need_shared
+def test_pdf_fast_path_matches_pdfplumber_characters():
+    """pypdfium2 was seen dropping lone one-character objects: compare CJK multisets."""
+    import pdfplumber
+    for path in sorted((FIXTURES / "pdf").glob("*.pdf")):
+        ours = Counter(re.findall(r"[\u4e00-\u9fff。]", read_path(path).text))
+        theirs: Counter = Counter()
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                theirs.update(re.findall(r"[\u4e00-\u9fff。]", page.extract_text() or ""))
+                page.close()
+        missing = sum((theirs - ours).values())
+        # running headers/footers are dropped on purpose: allow a sliver
+        assert missing <= 0.01 * sum(theirs.values()) + 5, (path.name, (theirs - ours).most_common(10))
+        assert ours["。"] >= theirs["。"] - 2, path.name
+
+
+@need_shared
+def test_pdf_speed_against_pdfplumber():
+    """Pages per second of our PDF path vs pdfplumber's extract_text, one process."""
+    import pdfplumber
+    files = sorted((FIXTURES / "pdf").glob("*.pdf"))
+    t0, pages = time.perf_counter(), 0
+    for p in files:
+        pages += read_path(p).pages
+    ours = pages / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for p in files:
+        with pdfplumber.open(p) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+                page.close()
+    theirs = pages / (time.perf_counter() - t0)
+    print(f"\nPDF pages/s: ours {ours:.0f}, pdfplumber.extract_text {theirs:.0f}, "
+          f"x{ours / theirs:.1f}")
+    assert ours >= 3 * theirs
+
+
+@need_shared
+def test_empty_docx_form_gives_table_rows():
+    doc = read_path(FIXTURES / "docx" / "zhengfu_xinxi_gongkai_nianbao_geshi_muban.docx")
+    rows = [ln for ln in doc.text.split("\n") if "\t" in ln]
+    assert len(rows) >= 14 + 28 + 4 - 5
+    assert "一、总体情况" in doc.text
+    assert any(r.startswith("行政许可\t") for r in rows)
+    assert not re.search(r"\d{2,}", "".join(r for r in rows if r.startswith("行政")))
+
+
+@need_shared
+def test_zhejiang_html_main_text_without_chrome():
+    doc = read_path(FIXTURES / "html" / "zhejiang_fgw_deqing_2016_touzi_wancheng.html")
+    assert "完成年度计划82.3%" in doc.text
+    assert "当前位置" not in doc.text and "备案" not in doc.text
+    assert doc.encoding == "utf-8"
+
+
+@need_shared
+def test_govcn_html_article_after_premature_html_end():
+    doc = read_path(FIXTURES / "html" / "govcn_2007_npc_tebie_guozhai_jueyi.html")
+    assert "批准发行15500亿元特别国债" in doc.text and "53365.53亿元" in doc.text
+    assert "扫一扫" not in doc.text
+
+
+# ---------------------------------------------------------------- round trips
+FORMATS = ["pdf", "docx", "gbk-html", "gbk-txt", "big5-txt"]
+
+
+def _render(text: str, fmt: str, tmp: Path) -> Path:
+    from tools import render
+    if fmt == "pdf":
+        return render.to_pdf(text, tmp / "r.pdf")
+    if fmt == "docx":
+        return render.to_docx(text, tmp / "r.docx")
+    if fmt == "gbk-html":
+        return render.to_html(text, tmp / "r.html", encoding="gbk")
+    if fmt == "gbk-txt":
+        return render.to_encoding(text, tmp / "r.txt", "gbk")
+    import opencc
+    return render.to_encoding(opencc.OpenCC("s2t").convert(text), tmp / "r.txt", "big5")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is absent")
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("seed", sorted(p.name for p in SEEDS.glob("*.txt")) if SEEDS.is_dir() else [])
+def test_round_trip_same_figures(seed, fmt, tmp_path):
+    text = (SEEDS / seed).read_text(encoding="utf-8")
+    path = _render(text, fmt, tmp_path)
+    doc = read_path(path)
+    assert digits(doc.text) == digits(text)
+    if fmt.endswith("txt"):
+        assert doc.encoding in ({"gbk-txt": "gb18030", "big5-txt": "big5"}[fmt],)
+    if fmt == "gbk-html":
+        assert "当前位置" not in doc.text and "备案号" not in doc.text and "分享到" not in doc.text
+        assert doc.encoding == "gbk"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is absent")
+def test_round_trip_pdf_keeps_table_rows(tmp_path):
+    text = (SEEDS / "002_432e44caca16cd51.txt").read_text(encoding="utf-8")
+    doc = read_path(_render(text, "pdf", tmp_path))
+    rows = [ln for ln in doc.text.split("\n") if "\t" in ln]
+    assert any("继续实施全民技能提升工程（20万人）" in r.replace(" ", "") for r in rows)
+    assert any("省级财政4000万元" in r.replace(" ", "") for r in rows)
+
+
+# ---------------------------------------------------------------- hostile inputs
+def _pdf_bytes(**canvas_kw) -> bytes:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, **canvas_kw)
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 720, "全市完成老旧小区改造183个，完成年度计划82.3%。")
+    c.save()
+    return buf.getvalue()
+
+
+def _scan_pdf() -> bytes:
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+    img = Image.new("RGB", (400, 200), "white")
+    ImageDraw.Draw(img).text((10, 10), "183 82.3%", fill="black")
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawImage(ImageReader(img), 72, 500, 400, 200)
+    c.save()
+    return buf.getvalue()
+
+
+def _zip_bomb_docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"<" + b" " * 60_000_000 + b"/>")
+    return buf.getvalue()
+
+
+def _deep_html() -> bytes:
+    n = 200_000
+    return b"<html><body>" + b"<div>" * n + "完成改造183个".encode() + b"</div>" * n + b"</body></html>"
+
+
+HOSTILE = [
+    ("empty.txt", lambda: b"", "empty file"),
+    ("random.txt", lambda: os.urandom(5000), "binary"),
+    ("random.pdf", lambda: os.urandom(5000), "pdf"),
+    ("random.docx", lambda: os.urandom(5000), "docx"),
+    ("text.pdf", lambda: "这不是PDF，只是文字。".encode(), "pdf"),
+    ("truncated.pdf", lambda: _pdf_bytes()[:600], "pdf"),
+    ("encrypted.pdf", lambda: _pdf_bytes(encrypt="secret"), "password"),
+    ("scan.pdf", _scan_pdf, "no text layer"),
+    ("bomb.docx", _zip_bomb_docx, "zip bomb"),
+    ("old.doc", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000, "save it as .docx"),
+    ("old.wps", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000, "WPS"),
+    ("dtd.docx", lambda: _docx_with(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'), "DTD"),
+]
+
+
+def _docx_with(document_xml: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("word/document.xml", document_xml)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name, make, reason", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_inputs_give_readable_read_error(name, make, reason):
+    data = make()
+    with pytest.raises(ReadError) as e:
+        ingest.read(name, data)
+    msg = str(e.value)
+    assert reason.lower() in msg.lower(), msg
+    assert "\n" not in msg and 10 < len(msg) < 300
+
+
+def test_size_limit():
+    with pytest.raises(ReadError, match="--max-mb"):
+        ingest.read("big.txt", b"a" * (2 * 1024 * 1024), max_mb=1)
+
+
+def test_page_limit():
+    with pytest.raises(ReadError, match="--max-pages"):
+        ingest.read("a.pdf", _pdf_bytes(), max_pages=0)
+
+
+def test_unencrypted_pdf_reads():
+    assert "老旧小区改造183个" in ingest.read("a.pdf", _pdf_bytes()).text
+
+
+def test_deep_html_does_not_crash():
+    t0 = time.perf_counter()
+    try:
+        doc = ingest.read("deep.html", _deep_html())
+        assert "183" in doc.text
+    except ReadError as e:
+        assert "deep" in str(e)
+    assert time.perf_counter() - t0 < 20
+
+
+def test_nine_mb_single_line_text_reads_fast():
+    data = ("民生实事完成率82.3%，" * 700_000).encode("utf-8")
+    assert len(data) > 9_000_000
+    t0 = time.perf_counter()
+    doc = ingest.read("one_line.txt", data)
+    assert time.perf_counter() - t0 < 3
+    assert doc.encoding == "utf-8" and doc.text.count("82.3%") == 700_000
+
+
+def test_windows_1252_is_not_read_as_chinese():
+    data = "Le café coûte 3,50 € à Paris; naïve façade — “quoted”.\n".encode("cp1252") * 20
+    try:
+        doc = ingest.read("west.txt", data)
+    except ReadError as e:
+        assert "encoding" in str(e)
+        return
+    assert doc.encoding == "cp1252" and "café" in doc.text and doc.warnings
+
+
+# ---------------------------------------------------------------- find_inputs / sniff
+def test_find_inputs_recursive_sorted_and_safe(tmp_path):
+    root = tmp_path / "in"
+    (root / "b" / "c").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "out").mkdir()
+    (root / "a.txt").write_text("x")
+    (root / "b" / "c" / "d.pdf").write_bytes(b"%PDF-1.4")
+    (root / ".git" / "x.txt").write_text("x")
+    (root / "out" / "documents.txt").write_text("x")
+    (root / "b" / "loop").symlink_to(root, target_is_directory=True)
+    bad = os.fsencode(str(root)) + b"/\xb2\xe2\xca\xd4.txt"   # GBK bytes: not UTF-8
+    with open(bad, "wb") as f:
+        f.write(b"x")
+    single = tmp_path / "single.docx"
+    single.write_bytes(b"PK")
+    found = ingest.find_inputs([root, single], skip=[root / "out"])
+    ids = [d for d, _ in found]
+    assert ids == sorted(ids)
+    assert "a.txt" in ids and "b/c/d.pdf" in ids and "single.docx" in ids
+    assert not any(".git" in d or d.startswith("out/") for d in ids)
+    assert len([d for d in ids if d.endswith("d.pdf")]) == 1          # loop not followed twice
+    weird = [d for d in ids if "\ufffd" in d]
+    assert len(weird) == 1 and weird[0].encode("utf-8")               # JSON-writable
+    assert all(p.exists() for _, p in found)
+
+
+@pytest.mark.parametrize("name, data, fmt", [
+    ("a.txt", b"%PDF-1.7\n...", "pdf"),
+    ("a.pdf", "文字".encode(), "pdf"),          # the PDF reader then says why
+    ("a.html", b"<!DOCTYPE html><html>", "html"),
+    ("a.txt", b"\xef\xbb\xbf<html><body>x", "html"),
+    ("a.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "doc"),
+    ("a.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "xls"),
+    ("a.txt", "一、总体情况".encode("gbk"), "txt"),
+])
+def test_sniff_format(name, data, fmt):
+    assert ingest.sniff_format(name, data) == fmt
+
+
+def test_sniff_zip_kinds(tmp_path):
+    from tools import render
+    d = render.to_docx("一、标题\n正文1", tmp_path / "x.bin")
+    assert ingest.sniff_format("x.bin", d.read_bytes()) == "docx"
