@@ -2,6 +2,8 @@
 
 One row per city × year × category × indicator: what was promised (target), what
 was done (actual), the completion rate, the money, and the documents it came from.
+The indicator is what the figures count — people (人), money (元), or the thing
+built (所, 条, 个 …) — since only figures of one kind add up across projects.
 Stored in an embedded DuckDB file (tables documents, records, checks, comparison),
 plus comparison.csv (UTF-8 with BOM, so Excel reads the Chinese) and
 comparison.parquet, a summary printed to the terminal and a PNG chart of completion
@@ -24,12 +26,12 @@ from typing import Any, Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.crossdoc import normalize_project
+from pipeline.crossdoc import normalize_project, place_of
 from pipeline.export import load_run, to_arrow
 
-COMPARISON_COLUMNS = ("city", "province", "year", "category", "indicator", "unit", "projects",
+COMPARISON_COLUMNS = ("city", "province", "year", "category", "indicator", "units", "projects",
                       "target", "actual", "rate", "reported_pct_mean", "amount_yuan",
-                      "inconsistent", "documents", "runs")
+                      "inconsistent", "project_names", "documents", "runs")
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC",
                   "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
                   "Droid Sans Fallback", "AR PL UMing CN", "SimHei", "Microsoft YaHei")
@@ -53,36 +55,74 @@ def _period_key(r: dict[str, Any]) -> tuple[bool, str, str]:
     return (r.get("period_end") is not None, str(r.get("period_end") or ""), str(r.get("doc")))
 
 
+# units that count the same thing; the indicator of a comparison row
+UNIT_FAMILY = {"名": "人", "人": "人", "位": "人", "万人": "人", "元": "元", "万元": "元", "亿元": "元"}
+
+
+def indicator_of(unit: Any) -> str:
+    """What a comparison row measures: people (人), money (元), or the thing counted
+    (所, 条, 个 ...): figures in one family add up, across projects and cities."""
+    if not unit:
+        return "(no unit)"
+    return UNIT_FAMILY.get(str(unit), str(unit))
+
+
+def _headline_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    # the completion record (target and actual) first, else the first target stated:
+    # "计划改造221条" comes before its parts "其中盐湖区200条"
+    rows = sorted(rows, key=lambda r: r.get("start") or 0)
+    for pred in (lambda r: r.get("target") is not None and r.get("actual") is not None,
+                 lambda r: r.get("target") is not None, lambda r: True):
+        for r in rows:
+            if pred(r):
+                return r
+    return rows[0]
+
+
 def merge_projects(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per city, year, project (normalized), sub-item, indicator and unit:
-    later documents override earlier ones field by field; `documents` lists them all."""
+    """One headline record per city, year, project (normalized), sub-item and unit.
+
+    Per-place rows of a target table (盐湖区:160条) are parts, not projects: dropped.
+    The latest document that states the project gives the headline figures; earlier
+    ones fill what it leaves out; `documents` lists every document that stated it."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
+        if place_of(r):
+            continue
         key = (r.get("city"), r.get("year"), normalize_project(str(r.get("project") or "")),
-               normalize_project(str(r.get("sub_item") or "")), r.get("indicator"), r.get("unit"))
+               normalize_project(str(r.get("sub_item") or "")), indicator_of(r.get("unit")))
         groups[key].append(r)
     merged = []
     for rows in groups.values():
-        rows.sort(key=_period_key)
-        m: dict[str, Any] = {}
+        by_doc: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
-            for k, v in r.items():
+            by_doc[(r.get("run"), r.get("doc"))].append(r)
+        heads = sorted((_headline_of(rs) for rs in by_doc.values()), key=_period_key)
+        m: dict[str, Any] = {}
+        for h in heads:                       # later documents override, field by field
+            for k, v in h.items():
                 if v is not None:
                     m[k] = v
         m["documents"] = sorted({str(r["doc"]) for r in rows})
         m["runs"] = sorted({str(r.get("run")) for r in rows if r.get("run")})
+        m["inconsistent"] = any(r.get("verdict") == "inconsistent" for r in rows)
         merged.append(m)
-    return merged
+    # a project stated with its sub-items: the sub-items carry the figures, the parent's
+    # total (7285 = 300 + 6125 + 865) would count them twice
+    with_subs = {(m.get("city"), m.get("year"), normalize_project(str(m.get("project") or "")),
+                  indicator_of(m.get("unit"))) for m in merged if m.get("sub_item")}
+    return [m for m in merged if m.get("sub_item") or
+            (m.get("city"), m.get("year"), normalize_project(str(m.get("project") or "")),
+             indicator_of(m.get("unit"))) not in with_subs]
 
 
 def comparison_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in merge_projects(records):
-        indicator = r.get("indicator") or r.get("unit") or "(no indicator)"
-        groups[(r.get("city"), r.get("year"), r.get("category") or "其他", indicator,
-                r.get("unit"))].append(r)
+        groups[(r.get("city"), r.get("year"), r.get("category") or "其他",
+                indicator_of(r.get("unit")))].append(r)
     rows = []
-    for (city, year, category, indicator, unit), rs in groups.items():
+    for (city, year, category, indicator), rs in groups.items():
         targets = [_num(r.get("target")) for r in rs]
         actuals = [_num(r.get("actual")) for r in rs]
         pairs = [(a, t) for a, t in zip(actuals, targets) if a is not None and t]
@@ -90,7 +130,8 @@ def comparison_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         reported = [p for p in (_num(r.get("reported_pct")) for r in rs) if p is not None]
         rows.append({
             "city": city, "province": next((r.get("province") for r in rs if r.get("province")), None),
-            "year": year, "category": category, "indicator": indicator, "unit": unit,
+            "year": year, "category": category, "indicator": indicator,
+            "units": ", ".join(sorted({str(r.get("unit")) for r in rs if r.get("unit")})),
             "projects": len(rs),
             "target": sum(t for t in targets if t is not None) if any(t is not None for t in targets) else None,
             "actual": sum(a for a in actuals if a is not None) if any(a is not None for a in actuals) else None,
@@ -98,7 +139,8 @@ def comparison_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "rate": round(100 * sum(a for a, _ in pairs) / sum(t for _, t in pairs), 2) if pairs else None,
             "reported_pct_mean": round(sum(reported) / len(reported), 2) if reported else None,
             "amount_yuan": sum(amounts) if amounts else None,
-            "inconsistent": sum(1 for r in rs if r.get("verdict") == "inconsistent"),
+            "inconsistent": sum(1 for r in rs if r["inconsistent"]),
+            "project_names": "; ".join(sorted({str(r.get("project")) for r in rs if r.get("project")})),
             "documents": "; ".join(sorted({d for r in rs for d in r["documents"]})),
             "runs": "; ".join(sorted({d for r in rs for d in r["runs"]})),
         })
@@ -185,11 +227,12 @@ def _with_run(rows: list[dict[str, Any]], run: str) -> list[dict[str, Any]]:
 
 def _arrow_comparison(rows: list[dict[str, Any]]) -> pa.Table:
     schema = pa.schema([("city", pa.string()), ("province", pa.string()), ("year", pa.int64()),
-                        ("category", pa.string()), ("indicator", pa.string()), ("unit", pa.string()),
+                        ("category", pa.string()), ("indicator", pa.string()), ("units", pa.string()),
                         ("projects", pa.int64()), ("target", pa.float64()), ("actual", pa.float64()),
                         ("rate", pa.float64()), ("reported_pct_mean", pa.float64()),
                         ("amount_yuan", pa.float64()), ("inconsistent", pa.int64()),
-                        ("documents", pa.string()), ("runs", pa.string())])
+                        ("project_names", pa.string()), ("documents", pa.string()),
+                        ("runs", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 

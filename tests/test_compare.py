@@ -110,3 +110,13 @@ def test_no_runs_is_an_error(tmp_path: Path) -> None:
         compare([], tmp_path)
     with pytest.raises(FileNotFoundError, match="documents.jsonl"):
         compare([tmp_path / "nope"], tmp_path / "cmp")
+
+
+def test_parent_total_is_not_counted_beside_its_sub_items() -> None:
+    base = {"doc": "r", "city": "X市", "year": 2019, "period_end": "2019-09-30", "category": "医疗卫生",
+            "project": "实施7285名残疾儿童康复项目", "unit": "名", "actual": None}
+    recs = [{**base, "sub_item": None, "target": 7285},
+            {**base, "sub_item": "为300名儿童筛查", "target": 300, "actual": 389},
+            {**base, "sub_item": "为865名儿童康复", "target": 865, "actual": 929, "unit": "人"}]
+    [row] = comparison_rows(recs)
+    assert (row["indicator"], row["projects"], row["target"], row["actual"]) == ("人", 2, 1165, 1318)
