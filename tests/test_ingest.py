@@ -84,42 +84,82 @@ def test_beijing_pdf_text():
     assert not [ln for ln in doc.text.split("\n") if re.fullmatch(r"\s*[-—]?\s*\d{1,3}\s*[-—]?\s*", ln)]
 
 
-@need_shared
-def test_pdf_fast_path_matches_pdfplumber_characters():
-    """pypdfium2 was seen dropping lone one-character objects: compare CJK multisets."""
+@pytest.fixture(scope="module")
+def plumber():
+    """pdfplumber's extract_text on every fixture PDF, once: texts and seconds taken."""
     import pdfplumber
+    texts, t0 = {}, time.perf_counter()
     for path in sorted((FIXTURES / "pdf").glob("*.pdf")):
-        ours = Counter(re.findall(r"[\u4e00-\u9fff。]", read_path(path).text))
-        theirs: Counter = Counter()
+        parts = []
         with pdfplumber.open(path) as pdf:
             for page in pdf.pages:
-                theirs.update(re.findall(r"[\u4e00-\u9fff。]", page.extract_text() or ""))
+                parts.append(page.extract_text() or "")
                 page.close()
-        missing = sum((theirs - ours).values())
-        # running headers/footers are dropped on purpose: allow a sliver
-        assert missing <= 0.01 * sum(theirs.values()) + 5, (path.name, (theirs - ours).most_common(10))
-        assert ours["。"] >= theirs["。"] - 2, path.name
+        texts[path.name] = "\n".join(parts)
+    return texts, time.perf_counter() - t0
 
 
 @need_shared
-def test_pdf_speed_against_pdfplumber():
+def test_pdf_fast_path_matches_pdfplumber_characters(plumber):
+    """pypdfium2 was seen dropping lone one-character objects: compare CJK multisets."""
+    for name, text in plumber[0].items():
+        ours = Counter(re.findall(r"[\u4e00-\u9fff。]", read_path(FIXTURES / "pdf" / name).text))
+        theirs = Counter(re.findall(r"[\u4e00-\u9fff。]", text))
+        missing = sum((theirs - ours).values())
+        # running headers/footers are dropped on purpose: allow a sliver
+        assert missing <= 0.01 * sum(theirs.values()) + 5, (name, (theirs - ours).most_common(10))
+        assert ours["。"] >= theirs["。"] - 2, name
+
+
+@need_shared
+def test_pdf_speed_against_pdfplumber(plumber):
     """Pages per second of our PDF path vs pdfplumber's extract_text, one process."""
-    import pdfplumber
     files = sorted((FIXTURES / "pdf").glob("*.pdf"))
     t0, pages = time.perf_counter(), 0
     for p in files:
         pages += read_path(p).pages
     ours = pages / (time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    for p in files:
-        with pdfplumber.open(p) as pdf:
-            for page in pdf.pages:
-                page.extract_text()
-                page.close()
-    theirs = pages / (time.perf_counter() - t0)
+    theirs = pages / plumber[1]
     print(f"\nPDF pages/s: ours {ours:.0f}, pdfplumber.extract_text {theirs:.0f}, "
           f"x{ours / theirs:.1f}")
     assert ours >= 3 * theirs
+
+
+def test_xlsx_sheet_as_tab_rows():
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "分解表"
+    ws.append(["序号", "项目", "目标", "完成率", None])
+    ws.append([1, "老旧小区改造", 183, 0.8197, None])
+    ws["D2"].number_format = "0.0%"
+    ws.append([])
+    ws.append([2, "新增学位", 20000.0, 0.1 + 0.2])
+    buf = io.BytesIO()
+    wb.save(buf)
+    doc = ingest.read("t.xlsx", buf.getvalue())
+    assert doc.format == "xlsx"
+    assert doc.text.split("\n")[:5] == ["分解表", "", "序号\t项目\t目标\t完成率",
+                                        "1\t老旧小区改造\t183\t82.0%", "2\t新增学位\t20000\t0.3"]
+
+
+def test_docx_numbering_labels_recovered(tmp_path):
+    import docx
+    d = docx.Document()
+    d.add_paragraph("第一项", style="List Number")
+    d.add_paragraph("第二项", style="List Number")
+    d.add_paragraph("正文")
+    d.save(tmp_path / "n.docx")
+    text = read_path(tmp_path / "n.docx").text
+    assert text.split("\n")[:3] == ["1.第一项", "2.第二项", "正文"]
+
+
+@pytest.mark.parametrize("n, fmt, out", [(1, "chineseCounting", "一"), (11, "chineseCounting", "十一"),
+                                         (23, "chineseCountingThousand", "二十三"),
+                                         (3, "decimalEnclosedCircle", "③"), (4, "decimal", "4")])
+def test_docx_number_formats(n, fmt, out):
+    from pipeline.readers.docx import _format
+    assert _format(n, fmt) == out
 
 
 @need_shared
