@@ -1,20 +1,27 @@
-# Everyday commands; each works on a fresh clone after `make setup`.
+# Everyday commands. On a fresh clone `make run` and `make test` each set up what they need
+# (a .venv with the project and its test tools) before doing their job.
 PY := .venv/bin/python
+STAMP := .venv/.installed
 
 .PHONY: setup test run bench bench-quick
 
-setup:
-	python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'
+$(STAMP): pyproject.toml
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --upgrade pip
+	.venv/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
 
-test:
+setup: $(STAMP)
+
+test: $(STAMP)
 	$(PY) -m pytest -n auto
 
-run:
+run: $(STAMP)
 	.venv/bin/minsheng run corpus/ -o outputs/corpus
 
 # Throughput and memory against pdfplumber and jionlp baselines (see bench/bench.py).
-bench:
+bench: $(STAMP)
 	$(PY) bench/bench.py
 
-bench-quick:
+bench-quick: $(STAMP)
 	$(PY) bench/bench.py --quick

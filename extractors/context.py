@@ -31,6 +31,10 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout) -> tuple[int
         return None
     if rule.caption is not None and (table is None or not rule.caption.search(table.caption)):
         return None
+    if rule.header is not None:
+        head = layout.column_header(fact.start)
+        if head is None or not rule.header.search(head):
+            return None
     if rule.get("in_title") and not any(s.level > 0 and s.start <= fact.start and fact.end <= s.title_end
                                          for s in layout.sections):
         return None

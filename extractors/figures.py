@@ -87,8 +87,10 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
     if rule.get("produce") == "count" and num == "一" and not g.get("scale"):
         return None
     scale = g.get("scale")
+    if rule.get("in_table") and layout.table_at(m.start()) is None:
+        return None
     table = None
-    if rule.get("in_table"):
+    if rule.get("in_table") and rule.get("produce") == "amount":
         table = layout.table_at(m.start())
         if table is None or not table.unit:
             return None
@@ -102,6 +104,13 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
         q = parse_quantity(num, None, (), rules.hedges, rules.scales)
         q = type(q)(value=q.value * 1000, decimals=q.decimals, step=q.step * 1000)
     unit = rule.get("unit") or g.get("unit")
+    if rule.get("header_unit"):
+        # a bare number under a heading that names its unit: 任务数(处)
+        head = layout.column_header(m.start()) or ""
+        hm = rules.compile(r"[(（](?P<u>{COUNT_UNIT})[)）]").search(head)
+        if not hm:
+            return None
+        unit = hm.group("u")
     kind = rule.get("produce")
     fact = Fact(doc=doc, kind=kind, value=q.value, unit=unit, approx=q.approx,
                 text=m.group(0), start=m.start(), end=m.end(), rule=rule.id, quantity=q)

@@ -62,18 +62,18 @@ def run(
     try:
         summary = do_run(inputs, opts, console=console)
     except UsageError as e:
-        err.print(f"error: {e}", markup=False, highlight=False)
+        err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print(f"interrupted: the previous outputs in {out} are as they were; files "
                   "finished so far are cached, run the same command again to resume",
-                  markup=False, highlight=False)
+                  markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     if not quiet:
         print_summary(summary, console, err)
     else:
         for w in summary.warnings:
-            err.print(f"warning: {w}", markup=False, highlight=False)
+            err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)
 
 
@@ -95,7 +95,7 @@ def compare(
     missing = [str(p) for p in outs if not (p / "documents.jsonl").is_file()]
     if missing:
         Console(stderr=True).print(f"error: not a minsheng run output (no documents.jsonl): "
-                                   f"{', '.join(missing)}", markup=False, highlight=False)
+                                   f"{', '.join(missing)}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
     from pipeline.compare import compare as do_compare   # lazy: optional heavy imports
     do_compare(outs, out)

@@ -186,13 +186,15 @@ def write_chart(data: dict[str, dict[str, float]], path: Path, font: str | None)
     matplotlib.use("Agg")  # no display: a file only
     import matplotlib.pyplot as plt
 
-    cats = sorted({c for s in data.values() for c in s})
+    from extractors.category import _taxonomy
+    order = {c.name: i for i, c in enumerate(_taxonomy().categories)}
+    cats = sorted({c for s in data.values() for c in s}, key=lambda c: (order.get(c, len(order)), c))
     series = sorted(data)
     rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
     with plt.rc_context(rc):
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(cats) * max(1, len(series)) ** 0.5 + 3), 4.8),
-                               dpi=120)
+        width_in = min(18.0, max(8.0, 0.6 * len(cats) * max(1, len(series)) ** 0.5 + 3))
+        fig, ax = plt.subplots(figsize=(width_in, 5.0), dpi=120)
         if not cats:
             ax.text(0.5, 0.5, "no project has both a target and a completion figure",
                     ha="center", va="center", transform=ax.transAxes)

@@ -203,6 +203,19 @@ class Linker:
         levels = [f.level for f, _ in parts]
         return all(f.kind == "amount" for f, _ in parts) and None not in levels and len(set(levels)) == len(levels)
 
+    def enumeration(self, parts: list[tuple[Fact, int]]) -> list[tuple[Fact, int]]:
+        """A list whose items are joined by 、 ends at the first comma after it
+        (…县级配套资金10.8亿元,带动社会投资约6亿元: the 6亿 is not a part)."""
+        if len(parts) < 2:
+            return parts
+        gap = self.text[parts[0][0].end:parts[1][0].start]
+        if "、" not in gap or regex.search(r"[,，;；]", gap):
+            return parts
+        for k in range(1, len(parts) - 1):
+            if regex.search(r"[,，;；]", self.text[parts[k][0].end:parts[k + 1][0].start]):
+                return parts[: k + 1]
+        return parts
+
     def s1_breakdown(self, t: Fact) -> SumGroup | None:
         a, b = self.scope(t, "semi")
         m = self.re_breakdown.search(self.text[t.end:b])
@@ -214,10 +227,10 @@ class Linker:
             close2 = self.text.find("）", start, b)
             ends = [x for x in (close, close2) if x >= 0]
             b = min(ends) if ends else b
-        parts = self._parts(t, start, b)
+        parts = self.enumeration(self._parts(t, start, b))
         if len(parts) < 2 and not any(n > 1 for _, n in parts):
             return None
-        region = self.text[start:b]
+        region = self.text[start:parts[-1][0].end]
         complete = bool(self.re_complete.search(region)) or self.by_level(parts)
         return SumGroup(t, parts, "sum.breakdown", complete=complete,
                         reason="" if complete else "the 其中 list may name only some of the parts")
@@ -456,6 +469,11 @@ class Linker:
         for p in self.facts:
             if p.kind != "percent" or p.percent_kind not in ("completion", "share"):
                 continue
+            if self.layout.table_at(p.start) is not None:
+                g = self.r_table_row(p)
+                if g is not None:
+                    out.append(g)
+                    continue
             a, _ = self.scope(p, "semi")
             before = [f for f in self.facts if a <= f.start and f.end <= p.start and f.kind != "percent"
                       and not f.per_unit]
@@ -484,6 +502,17 @@ class Linker:
                 out.append(RatioGroup(p, num, den, "ratio.completion",
                                       "" if den else "no target stated for this project"))
         return out
+
+    def r_table_row(self, p: Fact) -> RatioGroup | None:
+        """A progress table's row: 目标 20个 | 完成 14个 | 完成率 70%."""
+        a, b = self.scope(p, "line")
+        row = [f for f in self.between(a, b, ("target", "actual")) if not f.per_unit]
+        acts = [f for f in row if f.kind == "actual" and f.end <= p.start]
+        tgts = [f for f in row if f.kind == "target"]
+        if not acts or not tgts:
+            return None
+        num = acts[-1]
+        return RatioGroup(p, num, self.nearest_by_unit(tgts, num), "ratio.table_row")
 
     def r2_money(self, p: Fact, num: Fact) -> RatioGroup:
         sec = self.layout.section_at(p.start)

@@ -18,7 +18,8 @@ import yaml
 RULE_KEYS = {
     "id", "name", "type", "produce", "pattern", "unit", "scope", "before", "after",
     "applies_to", "set", "units", "units_not", "in_table", "caption", "requires",
-    "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title",
+    "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title", "header",
+    "header_unit",
 }
 RULE_TYPES = {"figure", "negative", "context"}
 SCOPES = {"clause", "semi", "sentence", "cell", "line"}
@@ -39,6 +40,7 @@ class Rule:
     before: regex.Pattern | None = None
     after: regex.Pattern | None = None
     caption: regex.Pattern | None = None
+    header: regex.Pattern | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -172,7 +174,7 @@ def _rule(stem: str, i: int, data: dict, pieces: dict[str, str], seen: set[str])
 
     rule = Rule(id=rid, name=str(data.get("name", rid)), type=type_, file=stem, data=data,
                 pattern=comp("pattern"), before=comp("before"), after=comp("after"),
-                caption=comp("caption"))
+                caption=comp("caption"), header=comp("header"))
     if type_ in ("figure", "negative") and rule.pattern is None:
         raise RulesError(f"{where}: a {type_} rule needs a pattern")
     if type_ == "context" and not (rule.before or rule.after):

@@ -543,13 +543,13 @@ def format_summary(s: RunSummary) -> str:
 
 def print_summary(s: RunSummary, console: Any, err_console: Any, max_failures: int = 10) -> None:
     for w in s.warnings:
-        err_console.print(f"warning: {w}", markup=False, highlight=False)
+        err_console.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
     for doc, err in s.failures[:max_failures]:
-        err_console.print(f"failed: {doc}: {err}", markup=False, highlight=False)
+        err_console.print(f"failed: {doc}: {err}", markup=False, highlight=False, soft_wrap=True)
     if len(s.failures) > max_failures:
         err_console.print(f"... and {len(s.failures) - max_failures} more failed: see "
-                          f"{s.out / 'documents.csv'}", markup=False, highlight=False)
-    console.print(format_summary(s), markup=False, highlight=False)
+                          f"{s.out / 'documents.csv'}", markup=False, highlight=False, soft_wrap=True)
+    console.print(format_summary(s), markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,7 @@ class Table:
     caption: str
     unit: str | None                 # 万元 / 元 ... for bare numeric cells
     rows: list[tuple[int, int]] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)   # column headings (序号, 年度目标, 完成率 ...)
 
 
 @dataclass
@@ -80,6 +81,17 @@ class Layout:
                 return t
         return None
 
+    def column_header(self, offset: int) -> str | None:
+        """The heading of the table column that offset is in, if the table has one."""
+        t = self.table_at(offset)
+        if t is None or not t.header:
+            return None
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        if line_start == t.rows[0][0]:
+            return None                  # the header row itself
+        col = self.text.count("\t", line_start, offset)
+        return t.header[col] if col < len(t.header) else None
+
 
 def segment(text: str, conf: dict) -> Layout:
     """Build the Layout of a normalized text. conf is rules/segment.yaml."""
@@ -91,6 +103,7 @@ def segment(text: str, conf: dict) -> Layout:
     unit_re = regex.compile(conf["table_unit"], regex.V1)
     chrome = regex.compile(conf["boilerplate_line"], regex.V1)
     tail = regex.compile(conf["boilerplate_tail"], regex.V1)
+    header_re = regex.compile(conf["table_header"], regex.V1)
 
     root = Section(index=0, label="", level=0, title="", start=0, title_end=0, end=len(text))
     sections = [root]
@@ -145,6 +158,8 @@ def segment(text: str, conf: dict) -> Layout:
             table.end = end
             table.rows.append((start, end))
             cells = line.split("\t")
+            if len(table.rows) == 1 and (header_re.search(line) or not regex.search(r"\d", line)):
+                table.header = [c.strip() for c in cells]
             if table.unit is None:
                 m = unit_re.search(line)
                 if m:
