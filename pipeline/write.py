@@ -41,7 +41,8 @@ RECORD_KEYS = ("doc", "city", "province", "year", "period_end", "project", "sub_
                "end")
 # CSV columns: the keys above, the usual extras, then `extra` (JSON of anything else).
 CSV_COLUMNS = {
-    "documents": DOCUMENT_KEYS + ("pages", "encoding", "warnings"),
+    "documents": DOCUMENT_KEYS + ("county", "pages", "encoding", "warnings", "facts", "checks",
+                                  "inconsistent"),
     "facts": FACT_KEYS + ("percent_kind", "sub_item", "place", "direction", "rule"),
     "checks": CHECK_KEYS + ("project", "rule", "reason", "discrepancy", "figures"),
     "records": RECORD_KEYS,
