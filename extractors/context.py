@@ -76,6 +76,8 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
                 fact.level = value
             elif key == "per_unit":
                 fact.per_unit = bool(value)
+            elif key == "delta":
+                fact.delta = bool(value)
             elif key == "each":
                 fact.each = -1 if value else None   # resolved to a count of places by link
             fact.rule += f"+{rule.id}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.types import RawDoc, ReadError
 
 # Document suffixes we look for inside folders (files given directly are always taken).
-SUFFIXES = {".txt", ".text", ".md", ".csv", ".html", ".htm", ".shtml", ".xhtml", ".pdf",
+SUFFIXES = {".txt", ".text", ".csv", ".html", ".htm", ".shtml", ".xhtml", ".pdf",
             ".docx", ".xlsx", ".xlsm", ".xls", ".doc", ".wps", ".et"}
 DEFAULT_MAX_MB = 200
 DEFAULT_MAX_PAGES = 2000

@@ -86,6 +86,8 @@ class Linker:
         self.re_plan = c(conf["plan_amount"])
         self.re_share_whole = c(conf["share_whole"])
         self.re_share_label = c(conf["share_label"])
+        self.re_share_bare = c(conf["share_bare"])
+        self.sum_groups: list[SumGroup] = []
         self.re_label_trim = c(conf["share_label_trim"])
         self.parts_of_sums: set[int] = set()      # ids of facts used as parts
 
@@ -97,7 +99,7 @@ class Linker:
         return [f for f in self.facts if a <= f.start and f.end <= b and f.kind in kinds]
 
     def is_count(self, f: Fact) -> bool:
-        return f.kind in ("count", "target", "actual") and not f.per_unit
+        return f.kind in ("count", "target", "actual") and not f.per_unit and not f.delta
 
     def item_of(self, f: Fact) -> Section | None:
         """The project a figure belongs to: the outermost item (1., ①, a table item) or,
@@ -142,12 +144,15 @@ class Linker:
             f.section = sec.index
             if f.each is not None:
                 f.each = self.times(f)
+            if "table_breakdown" in f.rule or "table_place_cell" in f.rule:
+                c0, _ = self.scope(f, "clause")
+                f.place = regex.sub(r"[:：]$|各\p{Han}{0,2}$|共$", "", self.text[c0:f.start]).strip() or None
 
     # ---- sums ----------------------------------------------------------------
     def sums(self) -> list[SumGroup]:
         out: list[SumGroup] = []
         for f in self.facts:
-            if f.kind == "percent" or f.per_unit:
+            if f.kind == "percent" or f.per_unit or f.delta:
                 continue
             for g in (self.s1_breakdown(f), self.s2_total_after(f), self.s3_total_then(f),
                       self.s8_anaphor(f)):
@@ -168,7 +173,7 @@ class Linker:
         kinds = ("amount",) if total.kind == "amount" else ("count", "target", "actual")
         parts = []
         for p in self.between(a, b, kinds):
-            if p is total or p.per_unit:
+            if p is total or p.per_unit or p.delta:
                 continue
             if total.kind != "amount" and not compatible(p.unit, total.unit):
                 continue
@@ -222,6 +227,8 @@ class Linker:
         if not m:
             return None
         start = t.end + m.end()
+        if m.group(0).rstrip().endswith((":", "：")):
+            _, b = self.scope(t, "sentence")
         if m.group(0).rstrip().endswith(("(", "（")):
             close = self.text.find(")", start, b)
             close2 = self.text.find("）", start, b)
@@ -476,7 +483,7 @@ class Linker:
                     continue
             a, _ = self.scope(p, "semi")
             before = [f for f in self.facts if a <= f.start and f.end <= p.start and f.kind != "percent"
-                      and not f.per_unit]
+                      and not f.per_unit and not f.delta]
             num = before[-1] if before else None
             if p.percent_kind == "share":
                 out.append(self.r3_share(p, num))
@@ -536,6 +543,11 @@ class Linker:
             whole = self.labelled_whole(p, num)
             if whole is not None:
                 return RatioGroup(p, num, whole, "ratio.share_of_named")
+            c0, _ = self.scope(p, "clause")
+            if self.re_share_bare.search(self.text[c0:p.start]):
+                for g in self.sum_groups:
+                    if any(f is num for f, _ in g.parts):
+                        return RatioGroup(p, num, g.total, "ratio.share_of_breakdown")
         return RatioGroup(p, num, None, "ratio.share", "the whole it is a share of is not stated as a figure")
 
     def labelled_whole(self, p: Fact, num: Fact) -> Fact | None:
@@ -548,10 +560,9 @@ class Linker:
         label = self.re_label_trim.sub("", m.group("label"))
         if len(label) < 2:
             return None
-        sec = self.layout.section_at(p.start)
         kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
         best = None
-        for f in self.between(sec.start, sec.end, kinds):
+        for f in self.between(0, len(self.text), kinds):
             if f is num or f.per_unit or f.start >= c0 and f.start < p.end:
                 continue
             a, _ = self.scope(f, "clause")
@@ -563,6 +574,7 @@ class Linker:
     def run(self) -> Links:
         self.attribute()
         sums = self.sums()
+        self.sum_groups = sums
         ratios = self.ratios()
         return Links(ratios=ratios, sums=sums)
 

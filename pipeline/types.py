@@ -114,6 +114,7 @@ class Fact:
     place: str | None = None         # a per-county row: the county
     per_unit: bool = False           # a rate such as 30万元/个 or 各60万元
     each: int | None = None          # 各N: how many places the figure stands for
+    delta: bool = False              # a change (比上年增加0.46万元), not a stock: never a part or a count
 
     def contract(self) -> dict[str, Any]:
         return {
@@ -122,6 +123,7 @@ class Fact:
             "project": self.project, "level": self.level,
             "percent_kind": self.percent_kind, "sub_item": self.sub_item, "place": self.place,
             "direction": self.quantity.direction if self.quantity else None,
+            "per_unit": self.per_unit, "each": self.each, "delta": self.delta,
             "rule": self.rule,
         }
 
