@@ -51,6 +51,9 @@ def run(
                                       help="Memory cap per worker in MB (0: none); a file "
                                            "needing more fails with a reason."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar, no summary."),
+    no_report: bool = typer.Option(False, "--no-report",
+                                   help="Skip the post-run steps (report.html, minsheng.xlsx, "
+                                        "Parquet): JSONL, CSV and texts/ only."),
 ) -> None:
     from pipeline.run import RunOptions, UsageError, print_summary
     from pipeline.run import run as do_run
@@ -58,7 +61,8 @@ def run(
     console = Console()
     err = Console(stderr=True)
     opts = RunOptions(out=out, jobs=jobs, timeout=timeout, force=force, rules_dir=rules,
-                      max_mb=max_mb, max_memory_mb=max_memory_mb, quiet=quiet)
+                      max_mb=max_mb, max_memory_mb=max_memory_mb, quiet=quiet,
+                      post_run=not no_report)
     try:
         summary = do_run(inputs, opts, console=console)
     except UsageError as e:

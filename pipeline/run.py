@@ -61,6 +61,7 @@ class RunOptions:
     max_memory_mb: int = DEFAULT_MAX_MEMORY_MB   # per worker address space; 0: no limit
     quiet: bool = False
     progress: bool | None = None            # None: a bar only when stdout is a terminal
+    post_run: bool = True                   # report.html, minsheng.xlsx, Parquet (POST_RUN)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class RunSummary:
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)   # (doc, error)
     warnings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)   # seconds: scan, process, ...
 
     @property
     def exit_code(self) -> int:
@@ -329,12 +331,16 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
         task = progress.add_task("reading", total=len(found), completed=len(found) - len(todo),
                                  rate="")
     writer: write.OutputWriter | None = None
+    phases = summary.phases
+    phases["scan"] = time.perf_counter() - t_start
     try:
         if todo:
             _run_pool(todo, jobs, opts, rules, rules_hash, salt, cache, entries, keys, timing,
                       progress, task)
+        phases["process"] = time.perf_counter() - t_start - phases["scan"]
         if progress is not None:
             progress.update(task, description="writing")
+        t_write = time.perf_counter()
         writer = write.OutputWriter(out)
         for doc, _ in found:         # sorted by doc id (find_inputs sorts)
             entry = entries.get(doc)
@@ -342,7 +348,10 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
                 entry = _load_entry(cache, keys[doc], doc, rules_hash)
             _count(summary, entry)
             writer.add(entry)
+        phases["write"] = time.perf_counter() - t_write
+        t_cross = time.perf_counter()
         _cross_doc(writer, summary)
+        phases["cross_doc"] = time.perf_counter() - t_cross
         writer.commit()
         writer = None
     except BaseException:
@@ -353,10 +362,13 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
         if progress is not None:
             progress.stop()
 
+    _prune_cache(cache, set(keys.values()))
+    if opts.post_run:
+        t_post = time.perf_counter()
+        _post_run(out, summary)
+        phases["post_run"] = time.perf_counter() - t_post
     summary.seconds = time.perf_counter() - t_start
     _write_run_json(out, summary, jobs, rules_hash, found, timing)
-    _prune_cache(cache, set(keys.values()))
-    _post_run(out, summary)
     return summary
 
 
@@ -489,7 +501,9 @@ def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
                     found: list[tuple[str, Path]], timing: dict[str, dict[str, Any]]) -> None:
     """Timing and the run's own facts: kept out of the outputs that must be reproducible."""
     info = {"minsheng": _version(), "rules_hash": rules_hash, "jobs": jobs,
-            "seconds": round(summary.seconds, 3), "documents": summary.documents,
+            "seconds": round(summary.seconds, 3),
+            "phases": {k: round(v, 3) for k, v in summary.phases.items()},
+            "documents": summary.documents,
             "ok": summary.ok, "failed": summary.failed, "cached": summary.cached,
             "facts": summary.facts, "checks": summary.checks,
             "inconsistent": summary.inconsistent,
