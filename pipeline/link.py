@@ -195,7 +195,7 @@ class Linker:
             parts = self._parts(first, m.end(), b)
             parts = [(first, first.each or 1)] + parts
             total_v = sum(f.value * n for f, n in parts)
-            la, _ = self.layout.scope(m.start(), "line")
+            la = self.layout.section_at(m.start()).start
             for c in reversed(self.between(la, a, (first.kind,) if first.kind == "amount" else
                                            ("count", "target", "actual"))):
                 if c.value == total_v and not c.per_unit and (c.kind == "amount" or compatible(c.unit, first.unit)):
@@ -345,8 +345,9 @@ class Linker:
                 out.append(SumGroup(total, parts, "sum.status_partition", complete=complete,
                                     reason="" if complete else "no count of what is not started"))
                 continue
-            # no project target: an earlier count in the paragraph that the parts add up to
-            la, _ = self.scope(first, "line")
+            # no project target: an earlier count of the section that the parts add up to
+            # (the section, not the line: a PDF may break a paragraph after any 。)
+            la = self.layout.section_at(first.start).start
             s = sum(f.value for f, _ in g)
             for c in reversed(self.between(la, first.start, ("count", "target", "actual"))):
                 if c.value == s and compatible(c.unit, first.unit) and not c.per_unit:

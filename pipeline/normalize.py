@@ -19,6 +19,9 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 PINYIN_NOISE = regex.compile(
     rf"(?<=\p{{Han}})\((?=[a-zü{_TONED}]*[{_TONED}ǖǘǚǜ])[a-zü{_TONED}]{{1,7}}\s?\)", regex.V1)
 
+# The same noise after a lossy re-encoding turned its tone marks into "?": 實(sh?)
+PINYIN_LOST = regex.compile(r"(?<=\p{Han})\((?=[a-z]*\?)[a-z?]{1,7}\s?\)", regex.V1)
+
 # Spaces between two Han characters, or between a Han character and a digit (either
 # order), are layout, not content ("2019 年", "4000 万元", "通 知"). Spaces between two
 # digits or two Latin letters stay: they separate figures and words.
@@ -60,6 +63,7 @@ def normalize(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     text = unicodedata.normalize("NFC", text)
     text = PINYIN_NOISE.sub("", text)
+    text = PINYIN_LOST.sub("", text)
     text = text.translate(_FULLWIDTH)
     text = to_simplified(text)
     text = HAN_SPACE.sub("", text)

@@ -104,6 +104,7 @@ def segment(text: str, conf: dict) -> Layout:
     chrome = regex.compile(conf["boilerplate_line"], regex.V1)
     tail = regex.compile(conf["boilerplate_tail"], regex.V1)
     header_re = regex.compile(conf["table_header"], regex.V1)
+    caption_like = regex.compile(r"^\s*(?:附件|附表)|表\s*$", regex.V1)
 
     root = Section(index=0, label="", level=0, title="", start=0, title_end=0, end=len(text))
     sections = [root]
@@ -135,12 +136,24 @@ def segment(text: str, conf: dict) -> Layout:
     lines = text.split("\n")
     last_caption = ""
     prev_was_table = False
+    last_row_line = -100
     table: Table | None = None
     tail_from: int | None = None
-    for line in lines:
+    # A short line between two table rows is a cell's text that a PDF page or a wrap cut
+    # out of its row: it stays inside the table instead of ending it.
+    fragment = set()
+    for k in range(1, len(lines) - 1):
+        ln = lines[k].strip()
+        if ln and "\t" not in lines[k] and len(ln) <= 20 and "\t" in lines[k - 1] and "\t" in lines[k + 1]:
+            fragment.add(k)
+    for k, line in enumerate(lines):
         start, end = pos, pos + len(line)
         pos = end + 1
         stripped = line.strip()
+        if k in fragment and table is not None:
+            table.end = end
+            table.rows.append((start, end))
+            continue
         if tail_from is None and stripped and tail.search(stripped) and start > len(text) * 0.3:
             tail_from = start
         if tail_from is not None:
@@ -150,15 +163,25 @@ def segment(text: str, conf: dict) -> Layout:
             continue
         if "\t" in line:
             if table is None:
-                cap = last_caption if not prev_was_table or not tables else tables[-1].caption
+                # a table right after another one, with only blank lines or cut-out cell
+                # fragments between them, continues it: same caption, unit and header
+                gap = lines[last_row_line + 1:k] if last_row_line >= 0 else ["x" * 99]
+                cont = bool(tables) and (prev_was_table or (
+                    len(gap) <= 60 and all(len(g.strip()) <= 20 and not caption_like.search(g) for g in gap)))
+                cap = tables[-1].caption if cont else last_caption
                 m = unit_re.search(cap)
                 table = Table(index=len(tables), start=start, end=end, caption=cap,
                               unit=(m.group("unit") or m.group("unit2")) if m else None)
+                if cont:
+                    table.unit = table.unit or tables[-1].unit
+                    table.header = list(tables[-1].header)
                 tables.append(table)
+            last_row_line = k
             table.end = end
             table.rows.append((start, end))
             cells = line.split("\t")
-            if len(table.rows) == 1 and (header_re.search(line) or not regex.search(r"\d", line)):
+            if len(table.rows) == 1 and (header_re.search(line) or not regex.search(r"\d", line)
+                                         and not table.header):
                 table.header = [c.strip() for c in cells]
             if table.unit is None:
                 m = unit_re.search(line)
@@ -203,7 +226,9 @@ def segment(text: str, conf: dict) -> Layout:
                 open_section(level, m.group(0), start + lead, text[label_end:t_end], t_end)
                 break
         else:
-            if len(stripped) < 60:
+            # a short line just after a table is a cut-out cell, not the next caption
+            if len(stripped) < 60 and not (k - last_row_line <= 60 and len(stripped) <= 20
+                                           and not caption_like.search(stripped)):
                 last_caption = stripped
         # inline labels (① ... ②, 一是 ... 二是) open sections that end with the line
         marks = []
