@@ -288,3 +288,11 @@ def test_check_dedupe_ratios_keeps_twins_with_different_counts():
     a = chk("consistent", reported="100", project=None, num=3, den=3)
     b = chk("inconsistent", reported="100", project=None, num=9, den=10, start=10)
     assert dedupe_ratios([a, b]) == [a, b]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "近10万 gets bounds 0..10万 (width of its leading digit), and ratio_consistent returns "
+    "False for any denominator interval reaching 0: 9万 of 近10万 reported as 90% is judged "
+    "inconsistent (Checker.ratio says 'inconsistent' where it could at worst not tell)"))
+def test_check_ratio_with_a_near_denominator():
+    assert ratio_consistent(q("9万"), q("近10万"), q("90")) is True
