@@ -51,18 +51,20 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-_NUM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.]*[年月日号届])")
+_NUM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.]*[月日号届])")
 
 
-def shift_figures(text: str, rnd: random.Random) -> str:
-    """Scale every figure (not dates, years, ordinals) by a factor near 1, keeping its
-    decimals, so each generated report is different text of the same shape."""
+def shift_figures(text: str, rnd: random.Random, years: int = 0) -> str:
+    """Scale every figure (not dates, ordinals) by a factor near 1, keeping its decimals,
+    and move years by `years`, so each generated report is different text of the same
+    shape, and copies of one sample are reports of different years (as a real corpus
+    of one city is; otherwise the cross-document check would pair every copy)."""
     factor = rnd.uniform(0.7, 1.3)
 
     def sub(m: re.Match[str]) -> str:
         s = m.group(1)
         if len(s) == 4 and s[:2] in ("19", "20"):      # a year
-            return s
+            return str(int(s) + years)
         decimals = len(s.split(".")[1]) if "." in s else 0
         v = float(s) * factor
         return f"{v:.{decimals}f}" if decimals else str(max(1, round(v)))
@@ -97,7 +99,7 @@ def _fallback_html(text: str, path: Path) -> None:
 
 
 def generate(root: Path, n_txt: int, n_pdf: int, n_html: int, seed: int = 1) -> None:
-    manifest = {"txt": n_txt, "pdf": n_pdf, "html": n_html, "seed": seed,
+    manifest = {"txt": n_txt, "pdf": n_pdf, "html": n_html, "seed": seed, "layout": 2,
                 "samples": [n for n, _ in samples()]}
     mf = root / "manifest.json"
     if mf.is_file() and json.loads(mf.read_text()) == manifest:
@@ -115,7 +117,8 @@ def generate(root: Path, n_txt: int, n_pdf: int, n_html: int, seed: int = 1) -> 
         (root / fmt).mkdir(parents=True)
         for i in range(n):
             name, text = src[i % len(src)]
-            text = shift_figures(text, rnd)
+            # copy k of a sample: year moved by k mod 30 - 20 (at most ~1 in 30 share a year)
+            text = shift_figures(text, rnd, years=(i // len(src)) % 30 - 20)
             path = root / fmt / f"{i:05d}_{name}.{fmt}"
             if fmt == "txt":
                 path.write_text(text, encoding="utf-8")

@@ -13,20 +13,17 @@ app = typer.Typer(
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-RUN_HELP = """Read every document under INPUT (files or folders, recursively) and write
-documents, facts, checks and records (JSONL and CSV), texts/ and the report into OUT.
+RUN_HELP = """Read every document under INPUT (files or folders, recursively) and write documents, facts, checks and records (JSONL and CSV), texts/ and the report into OUT.
 
-Re-running into the same OUT reuses the results of unchanged files (OUT/.cache) and gives
-byte-identical outputs; --force redoes every file. Ctrl-C leaves OUT's previous outputs
-as they were; run again to resume.
+Re-running into the same OUT reuses the results of unchanged files (OUT/.cache) and gives byte-identical outputs; --force redoes every file. Ctrl-C leaves OUT's previous outputs as they were; run the same command again to resume.
 
 \b
 Exit status:
   0    every file was read
-  1    some files failed (each has a row with its reason in documents.jsonl/.csv)
+  1    some files failed (each has a row with its reason in documents.jsonl)
   2    usage error: bad option, or no input documents found
   130  interrupted (Ctrl-C)
-"""
+"""  # noqa: E501  (one line per paragraph: the help formatter wraps it)
 
 
 @app.callback()
@@ -34,17 +31,18 @@ def main() -> None:
     """minsheng: figures and arithmetic audits of 民生实事 reports."""
 
 
-@app.command(help=RUN_HELP)
+@app.command(help=RUN_HELP, short_help="Read files and folders into OUT: figures, checks, "
+                                        "records, report.")
 def run(
     inputs: list[Path] = typer.Argument(..., metavar="INPUT...", help="Files or folders."),
     out: Path = typer.Option(Path("outputs/run"), "-o", "--out", help="Output folder."),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1,
-                                       help="Worker processes [default: all cores]."),
+                                       help="Worker processes (default: all cores)."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.001,
                                   help="Seconds one file may take before it is failed."),
     force: bool = typer.Option(False, "--force", help="Redo every file, ignoring the cache."),
     rules: Optional[Path] = typer.Option(None, "--rules", envvar="MINSHENG_RULES",
-                                         help="Rules folder [default: the installed rules/]."),
+                                         help="Rules folder (default: the installed rules/)."),
     max_mb: float = typer.Option(200.0, "--max-mb", min=0.001,
                                  help="Refuse files larger than this many MB, unread."),
     max_memory_mb: int = typer.Option(4096, "--max-memory-mb", min=0,

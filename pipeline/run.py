@@ -43,7 +43,31 @@ WARM_MODULES = ("pipeline.process", "pipeline.ingest", "pipeline.readers.text",
                 "pipeline.readers.xlsx", "pdfplumber", "pypdfium2", "docx", "openpyxl",
                 "lxml.html", "opencc", "cn2an", "cpca")
 
+# Processed once in the parent before the workers fork: libraries that build their state
+# on first use (jieba's dictionary, gazetteers, converters) then start warm in every
+# worker, instead of each worker paying a second or two on its first file.
+WARM_TEXT = ("运城市人民政府关于2019年民生实事进展情况的通报\n一、城镇新增就业\n"
+             "截至9月底，全市城镇新增就业4.2万人，完成年度目标任务5万人的84%。\n"
+             "项目名称\t目标\t完成\n农村公路\t200公里\t150公里\n\n")
+
 log = logging.getLogger("minsheng.run")
+
+
+def warm_up(rules: Any) -> None:
+    """Import the readers and run one small document through process() (see WARM_TEXT)."""
+    logging.getLogger("jieba").setLevel(logging.WARNING)   # its 'Building prefix dict' line
+    for m in WARM_MODULES:
+        try:
+            importlib.import_module(m)
+        except Exception as e:   # a reader not written yet: its files fail with a reason
+            log.debug("warm import of %s skipped: %s", m, e)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            importlib.import_module("pipeline.process").process(
+                "warm-up.txt", "warm-up.txt", WARM_TEXT.encode("utf-8"), rules)
+    except Exception as e:       # only a speed-up: the real files will report any bug
+        log.debug("warm-up document failed: %s", e)
 
 
 class UsageError(Exception):
@@ -381,11 +405,7 @@ def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: 
     from pebble import ProcessExpired, ProcessPool
 
     rules_id = f"{id(rules)}:{rules_hash}"
-    for m in WARM_MODULES:
-        try:
-            importlib.import_module(m)
-        except Exception as e:   # a reader not written yet: its files fail with a reason
-            log.debug("warm import of %s skipped: %s", m, e)
+    warm_up(rules)
     # Forked workers inherit the loaded rules and warm modules (spawn would reload them).
     _W.update(rules=rules, rules_id=rules_id)
     pool = ProcessPool(max_workers=min(jobs, len(todo)), max_tasks=0,
@@ -487,7 +507,17 @@ def _cross_doc(writer: write.OutputWriter, summary: RunSummary) -> None:
             summary.warnings.append(f"cross-document checks skipped: {_one_line_exc(e)}")
         return
     try:
-        checks = mod.cross_doc_checks(writer.read_records())
+        import inspect
+        params = inspect.signature(mod.cross_doc_checks).parameters
+        if len(params) >= 3:
+            # only what cross-doc matching uses: memory stays small on a large corpus
+            checks = mod.cross_doc_checks(
+                writer.read_records(),
+                writer.read_rows("facts", lambda f: f.get("kind") == "target"
+                                 and f.get("place") is not None),
+                writer.read_rows("documents"))
+        else:
+            checks = mod.cross_doc_checks(writer.read_records())
         rows = [c.contract() if hasattr(c, "contract") else dict(c) for c in checks]
     except Exception as e:   # never lose the per-document outputs to this step
         summary.warnings.append(f"cross-document checks failed: {_one_line_exc(e)}")

@@ -265,9 +265,14 @@ class OutputWriter:
 
     def read_records(self) -> list[dict[str, Any]]:
         """records.jsonl as written so far (for cross-document checks)."""
-        self._jsonl["records"].flush()
-        with open(self.tmp / "records.jsonl", encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
+        return self.read_rows("records")
+
+    def read_rows(self, table: str, keep: Any = None) -> list[dict[str, Any]]:
+        """A table's rows as written so far, those `keep(row)` accepts when given."""
+        self._jsonl[table].flush()
+        with open(self.tmp / f"{table}.jsonl", encoding="utf-8") as f:
+            rows = (json.loads(line) for line in f)
+            return [r for r in rows if keep is None or keep(r)]
 
     def commit(self) -> None:
         """fsync every file, then rename each into OUT (Ctrl-C held meanwhile)."""

@@ -270,8 +270,10 @@ def test_cross_doc_checks_appended(stub, tmp_path, monkeypatch):
     got = []
     fake = types.ModuleType("pipeline.crossdoc")
 
-    def cross(records):
+    def cross(records, facts, documents):
         got.extend(records)
+        assert facts == []                 # only per-place targets are handed over
+        assert [d["doc"] for d in documents] == ["a/c.txt", "b.txt", "d.txt"]
         return [Check(doc="b.txt", kind="cross_doc", verdict="inconsistent",
                       reported=Decimal(3), computed=Decimal(4), evidence="x", start=0, end=1)]
     fake.cross_doc_checks = cross
