@@ -80,9 +80,9 @@ def parse_quantity(num: str, scale: str | None = None, hedges: tuple[str | None,
     hedge_map = hedge_map or {}
     scale_map = scale_map or {}
     value, decimals = parse_plain(num)
-    mult = Decimal(scale_map[scale]) if scale else Decimal(1)
     if scale and scale not in scale_map:
         raise NumberError(f"unknown scale {scale!r}")
+    mult = Decimal(scale_map[scale]) if scale else Decimal(1)
     words = [h for h in hedges if h]
     direction = None
     for w in words:
@@ -91,7 +91,12 @@ def parse_quantity(num: str, scale: str | None = None, hedges: tuple[str | None,
             raise NumberError(f"unknown hedge {w!r}")
         direction = d if direction is None or direction == d else "around"
     if direction:
-        step = _last_digit_unit(value, decimals) * mult
+        # the width a hedge implies: a unit of the last non-zero digit (47000余: up to 48000);
+        # 近 at most a tenth of the figure (近20亿: 18亿..20亿, not 10亿..20亿)
+        step = _last_digit_unit(value, decimals)
+        if direction == "less" and value:
+            step = min(step, value / 10)
+        step *= mult
     else:
         step = Decimal(1).scaleb(-decimals) * mult
     return Quantity(

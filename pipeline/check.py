@@ -35,11 +35,12 @@ def window(reported: Quantity) -> tuple[Decimal, Decimal | None]:
     return r - u / 2, r + u
 
 
-def ratio_consistent(num: Quantity, den: Quantity, reported: Quantity) -> bool:
+def ratio_consistent(num: Quantity, den: Quantity, reported: Quantity) -> bool | None:
+    """True or False; None when the denominator may be zero (nothing can be said)."""
     n_lo, n_hi = num.bounds()
     d_lo, d_hi = den.bounds()
     if d_lo <= 0:
-        return False
+        return None
     lo, hi = n_lo / d_hi * HUNDRED, n_hi / d_lo * HUNDRED
     w_lo, w_hi = window(reported)
     return hi >= w_lo and (w_hi is None or lo < w_hi)
@@ -78,8 +79,18 @@ class Checker:
         computed = g.numerator.value / g.denominator.value * HUNDRED
         c.computed = display(computed, pq.decimals)
         ok = ratio_consistent(_q(g.numerator), _q(g.denominator), pq)
+        if ok is None:
+            c.reason = "the denominator may be zero"
+            return c
         c.verdict = "consistent" if ok else "inconsistent"
         c.discrepancy = abs(c.computed - p.value)
+        if not ok and not (p.value / 2 <= computed <= p.value * 2):
+            # off by more than a factor of two: the counts found are more likely not this
+            # rate's than the report is that wrong; say so instead of raising an alarm
+            c.verdict = "unverifiable"
+            c.reason = (f"{g.numerator.text} / {g.denominator.text} = {c.computed}%, far from {p.text}: "
+                        "these counts may not be the ones the rate rests on")
+            return c
         if not ok:
             c.reason = (f"{g.numerator.text} / {g.denominator.text} = {c.computed}%, "
                         f"not {p.text} (rounded or truncated to {pq.decimals} decimals)")
@@ -100,12 +111,13 @@ class Checker:
             c.verdict = "consistent"
             return c
         if g.prefix_ok:
-            run = Decimal(0)
+            lo = hi = run = Decimal(0)
             for k, (f, n) in enumerate(g.parts):
-                run += f.value * n
-                if k >= 1 and run == g.total.value:
+                b = _q(f).bounds()
+                lo, hi, run = lo + b[0] * n, hi + b[1] * n, run + f.value * n
+                if k >= 1 and lo <= t_hi and t_lo <= hi:
                     c.parts = [x.value for x, m in g.parts[: k + 1] for _ in range(m)]
-                    c.computed, c.discrepancy, c.verdict = run, Decimal(0), "consistent"
+                    c.computed, c.discrepancy, c.verdict = run, abs(run - g.total.value), "consistent"
                     return c
         over = s_lo > t_hi
         if g.complete or (over and g.over_is_error):
@@ -135,13 +147,18 @@ class Checker:
 
 
 def dedupe_ratios(checks: list[Check]) -> list[Check]:
-    """A percentage stated twice is one check: keep the one that could be verified."""
+    """A percentage stated twice is one check: a restatement that lacks its counts (完工率仅为
+    44% in a later part) gives way to the statement with counts; checks on different
+    counts are different checks."""
     out: list[Check] = []
+    bare = lambda c: c.numerator is None or c.denominator is None
     for c in checks:
-        twin = next((o for o in out if o.project == c.project and o.reported == c.reported), None)
+        twin = next((o for o in out if o.project == c.project and o.reported == c.reported
+                     and (bare(o) or bare(c) or (o.numerator, o.denominator) == (c.numerator, c.denominator))),
+                    None)
         if twin is None:
             out.append(c)
-        elif twin.verdict == "unverifiable" and c.verdict != "unverifiable":
+        elif (bare(twin) and not bare(c)) or (twin.verdict == "unverifiable" != c.verdict):
             out[out.index(twin)] = c
     return out
 

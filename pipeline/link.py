@@ -109,7 +109,15 @@ class Linker:
         items = [s for s in chain if s.level >= 3]
         if items:
             return items[-1]
-        return next((s for s in chain if s.level > 0 and self.title_targets(s)), None)
+        return next((s for s in chain if s.level > 0 and (self.title_targets(s) or self.lead_targets(s))), None)
+
+    def lead_targets(self, sec: Section) -> list[Fact]:
+        """Targets in the first sentence of a heading's body: (二)城镇老旧小区改造。…全年计划
+        改造城镇老旧小区96个,其中… (only used for counts in the very same unit)."""
+        end = self.text.find("。", sec.title_end + 1, sec.end)
+        end = end if end > 0 else sec.end
+        lead = self.between(sec.title_end, end, ("target",))
+        return [t for t in lead if id(t) not in self.parts_of_sums]
 
     def times(self, f: Fact) -> int:
         """How many places a 各N figure stands for (永济、河津各新建4个 -> 2)."""
@@ -217,7 +225,9 @@ class Linker:
         if "、" not in gap or regex.search(r"[,，;；]", gap):
             return parts
         for k in range(1, len(parts) - 1):
-            if regex.search(r"[,，;；]", self.text[parts[k][0].end:parts[k + 1][0].start]):
+            gap = self.text[parts[k][0].end:parts[k + 1][0].start]
+            # …沙县区14个,其余8县共32个: the remainder still belongs to the list
+            if regex.search(r"[,，;；]", gap) and not self.re_remainder.search(gap):
                 return parts[: k + 1]
         return parts
 
@@ -460,6 +470,9 @@ class Linker:
         if item is None:
             return None
         cands = [t for t in self.between(item.start, f.start, ("target",)) if ok(t)]
+        if item.level < 3 and not self.title_targets(item):
+            # a heading whose plan is in its body, not its title: only the same unit counts
+            cands = [t for t in cands if t.unit == f.unit]
         return self.nearest_by_unit(cands, f) if cands else None
 
     @staticmethod

@@ -16,11 +16,13 @@ import regex
 # Pinyin with a tone mark right after a Han character: 實(shí), 會(huì ). Requiring a tone
 # mark keeps real parenthesised words such as (NOX) or (a).
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# (after full-width folding, so （shí） is caught too; a space before it and a doubled note
+# go with it)
 PINYIN_NOISE = regex.compile(
-    rf"(?<=\p{{Han}})\((?=[a-zü{_TONED}]*[{_TONED}ǖǘǚǜ])[a-zü{_TONED}]{{1,7}}\s?\)", regex.V1)
+    rf"(?<=\p{{Han}})(?:\s?\((?=[a-zü{_TONED}]*[{_TONED}ǖǘǚǜ])[a-zü{_TONED}]{{1,7}}\s?\))+", regex.V1)
 
 # The same noise after a lossy re-encoding turned its tone marks into "?": 實(sh?)
-PINYIN_LOST = regex.compile(r"(?<=\p{Han})\((?=[a-z]*\?)[a-z?]{1,7}\s?\)", regex.V1)
+PINYIN_LOST = regex.compile(r"(?<=\p{Han})(?:\s?\((?=[a-z]*\?)[a-z?]{1,7}\s?\))+", regex.V1)
 
 # Spaces between two Han characters, or between a Han character and a digit (either
 # order), are layout, not content ("2019 年", "4000 万元", "通 知"). Spaces between two
@@ -62,9 +64,9 @@ def normalize(raw: str) -> str:
     """The normalized text of a document (see the module docstring)."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     text = unicodedata.normalize("NFC", text)
+    text = text.translate(_FULLWIDTH)
     text = PINYIN_NOISE.sub("", text)
     text = PINYIN_LOST.sub("", text)
-    text = text.translate(_FULLWIDTH)
     text = to_simplified(text)
     text = HAN_SPACE.sub("", text)
     # trailing spaces carry nothing and make lines look different from their twins

@@ -264,6 +264,26 @@ def _progress(opts: RunOptions, console: Any) -> Any:
                     TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
 
 
+_LOCKS: dict[str, Any] = {}
+
+
+def _lock(out: Path) -> Any:
+    """An exclusive lock on OUT/.lock (released by closing it, or when the process ends)."""
+    import fcntl
+    key = os.path.realpath(out)
+    if key in _LOCKS:
+        return _LOCKS[key]
+    f = open(out / ".lock", "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise UsageError(f"another minsheng run is writing into {out}: wait for it, or "
+                         "choose another -o") from None
+    _LOCKS[key] = f
+    return f
+
+
 def _clean_stale_tmp(out: Path) -> None:
     """Temp folders of a run that was killed outright (SIGKILL, power loss)."""
     import shutil
@@ -310,6 +330,17 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot create the output folder {out}: {e.strerror or e}") from None
+    lock = _lock(out)         # two runs must not write into one OUT at once
+    try:
+        return _run_locked(found, out, opts, console, jobs, rules, rules_hash, salt, t_start)
+    finally:
+        _LOCKS.pop(os.path.realpath(out), None)
+        lock.close()
+
+
+def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, console: Any,
+                jobs: int, rules: Any, rules_hash: str, salt: str,
+                t_start: float) -> RunSummary:
     _clean_stale_tmp(out)
     cache = out / ".cache"
     cache.mkdir(exist_ok=True)

@@ -104,7 +104,8 @@ def segment(text: str, conf: dict) -> Layout:
     chrome = regex.compile(conf["boilerplate_line"], regex.V1)
     tail = regex.compile(conf["boilerplate_tail"], regex.V1)
     header_re = regex.compile(conf["table_header"], regex.V1)
-    caption_like = regex.compile(r"^\s*(?:附件|附表)|表\s*$", regex.V1)
+    caption_like = regex.compile(r"^\s*(?:附件|附表|表\s*\d|图\s*\d)|表\s*$|单位[:：]", regex.V1)
+    total_row = regex.compile(conf["table_total_row"], regex.V1)
 
     root = Section(index=0, label="", level=0, title="", start=0, title_end=0, end=len(text))
     sections = [root]
@@ -188,7 +189,9 @@ def segment(text: str, conf: dict) -> Layout:
                 if m:
                     table.unit = m.group("unit") or m.group("unit2")
             first = cells[0].strip()
-            if item_re.match(first):
+            if total_row.match(first):
+                close_items(start)           # 合计 belongs to the table, not to its last item
+            elif item_re.match(first):
                 # the item's title: its first cell with text after the number
                 off = start + len(cells[0]) + 1
                 title, t_start = "", off

@@ -84,8 +84,8 @@ RATIOS = [
     ("1192", "2000", "60以上", True),          # 59.6% rounds to 60
     ("1188", "2000", "60以上", False),         # 59.4%
     ("110", "200", "60以上", False),           # 55%
-    # a denominator of zero can not be checked
-    ("5", "0", "100", False),
+    # a denominator that may be zero can not be checked: neither verdict
+    ("5", "0", "100", None),
 ]
 
 
@@ -246,9 +246,6 @@ def test_check_sum_hedged_total():
     assert sumcheck("近7000", ["300", "6125", "865"], complete=True).verdict == "inconsistent"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "prefix_ok compares running sums with == on point values, ignoring the rounding "
-    "intervals the full sum uses: 1.87亿 vs [0.92亿, 0.96亿, 0.5亿] stays unverifiable"))
 def test_check_sum_prefix_ok_uses_rounding_intervals():
     c = sumcheck("1.87亿", ["0.92亿", "0.96亿", "0.5亿"], complete=False, prefix_ok=True)
     assert c.verdict == "consistent"
@@ -280,19 +277,11 @@ def test_check_dedupe_ratios_keeps_other_projects_and_values():
     assert dedupe_ratios([a, b, c]) == [a, b, c]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dedupe_ratios treats any two ratios of one project with the same reported value as "
-    "one percentage stated twice, even when their counts differ: 9/10 reported as 100% is "
-    "dropped behind 3/3 = 100%, and the inconsistency is lost"))
 def test_check_dedupe_ratios_keeps_twins_with_different_counts():
     a = chk("consistent", reported="100", project=None, num=3, den=3)
     b = chk("inconsistent", reported="100", project=None, num=9, den=10, start=10)
     assert dedupe_ratios([a, b]) == [a, b]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "近10万 gets bounds 0..10万 (width of its leading digit), and ratio_consistent returns "
-    "False for any denominator interval reaching 0: 9万 of 近10万 reported as 90% is judged "
-    "inconsistent (Checker.ratio says 'inconsistent' where it could at worst not tell)"))
 def test_check_ratio_with_a_near_denominator():
     assert ratio_consistent(q("9万"), q("近10万"), q("90")) is True

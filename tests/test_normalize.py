@@ -136,23 +136,14 @@ def test_normalize_to_simplified_keeps_length():
 
 # --- known failures: noise that survives one pass -------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PINYIN_NOISE runs before the full-width fold and only knows '(': 實（shí）施 "
-    "comes out as 实(shí)施, which a second pass would clean (not idempotent)"))
 def test_normalize_removes_pinyin_noise_in_full_width_parentheses():
     assert normalize("實（shí）施") == "实施"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PINYIN_NOISE runs before HAN_SPACE: in 實 (shí)施 the space hides the Han character "
-    "from the look-behind, and the space is removed afterwards, leaving 实(shí)施"))
 def test_normalize_removes_pinyin_noise_after_a_space():
     assert normalize("實 (shí)施") == "实施"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PINYIN_NOISE's look-behind needs a Han character, so a doubled annotation "
-    "實(shí)(shí) keeps its second copy: 实(shí)"))
 def test_normalize_removes_doubled_pinyin_noise():
     assert normalize("實(shí)(shí)") == "实"
 

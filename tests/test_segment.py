@@ -236,9 +236,6 @@ def test_segment_table_item_ends_with_its_table_before_the_next_heading():
     assert lay.section_at(text.index("后文")).label == "三、"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a 合计 row is read as part of the last table item, so its figures are attributed to "
-    "that item's project (link then gives 农村劳动力转移 a second target 6425)"))
 def test_segment_total_row_is_not_part_of_the_last_item():
     text = "序号\t项目\t完成\n1\t就业\t389\n合计\t\t389\n"
     lay = segment(text, CONF)
@@ -253,9 +250,6 @@ def test_segment_caption_on_the_first_line():
     assert lay.tables[0].caption == "表1 进度表"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a short caption (<= 20 chars) between two tables is taken for a cut-out cell, so the "
-    "second table continues the first: it gets caption 表1 and unit 万元 instead of 元"))
 def test_segment_second_table_keeps_its_own_caption_and_unit():
     text = ("一、资金安排情况说明如下所述各项\n表1 资金表（单位：万元）\n序号\t项目\t资金\n1\t就业\t300\n\n"
             "表2 补助标准（单位：元）\n序号\t项目\t标准\n1\t低保\t500\n\n二、其他")
