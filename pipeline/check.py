@@ -19,7 +19,12 @@ HUNDRED = Decimal(100)
 
 
 def _q(f: Fact) -> Quantity:
-    return f.quantity or Quantity(value=f.value)
+    """The figure as an interval. A target is a plan, set as written (1.8万人 is 18000, not
+    17500..18500); counts and amounts written with 万/亿 and decimals are rounded."""
+    q = f.quantity or Quantity(value=f.value)
+    if f.kind == "target" and q.rounded and not q.approx:
+        return Quantity(value=q.value, decimals=q.decimals, step=q.step)
+    return q
 
 
 def window(reported: Quantity) -> tuple[Decimal, Decimal | None]:
