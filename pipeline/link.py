@@ -84,6 +84,8 @@ class Linker:
         self.re_remainder = c(conf["remainder"])
         self.re_place_count = c(conf["place_count"])
         self.re_plan = c(conf["plan_amount"])
+        self.re_split_source = c(conf["split_by_source"])
+        self.re_place_part = c(conf["place_part"])
         self.re_share_whole = c(conf["share_whole"])
         self.re_share_label = c(conf["share_label"])
         self.re_share_bare = c(conf["share_bare"])
@@ -167,6 +169,7 @@ class Linker:
                 if g:
                     out.append(g)
         out += self.s1_headless()
+        out += self.s1_by_source()
         # parts of written breakdowns are not project targets for the partitions below
         for g in out:
             self.parts_of_sums.update(id(p) for p, _ in g.parts)
@@ -175,7 +178,40 @@ class Linker:
         out += self.s5_subitems()
         out += self.s6_children()
         out += self.s7_table_rows()
+        out += self.s9_total_rows()
         return out
+
+    def s9_total_rows(self) -> list[SumGroup]:
+        """A table's 合计 row against the rows above it, column by column."""
+        out = []
+        total_re = self.rules.compile(self.rules.extra["segment"]["table_total_row"])
+        for table in self.layout.tables:
+            rows = [(a, b) for a, b in table.rows if "\t" in self.text[a:b]]
+            body = rows[1:] if table.header else rows
+            for k, (a, b) in enumerate(body):
+                cells = self.text[a:b].split("\t")
+                if not total_re.match(cells[0].strip()) or k < 2:
+                    continue
+                above = body[:k]
+                for col in range(1, len(cells)):
+                    total = self.cell_figure(a, b, col)
+                    if total is None or total.kind == "percent":
+                        continue
+                    parts = [self.cell_figure(ra, rb, col) for ra, rb in above]
+                    if any(p is None or p.kind == "percent" for p in parts):
+                        continue
+                    out.append(SumGroup(total, [(p, 1) for p in parts], "sum.table_total_row", complete=True))
+        return out
+
+    def cell_figure(self, a: int, b: int, col: int) -> Fact | None:
+        """The one figure in column col of the row [a, b), if there is exactly one."""
+        line = self.text[a:b]
+        cells = line.split("\t")
+        if col >= len(cells):
+            return None
+        start = a + sum(len(c) + 1 for c in cells[:col])
+        got = self.between(start, start + len(cells[col]), ("count", "target", "actual", "amount", "percent"))
+        return got[0] if len(got) == 1 else None
 
     def _parts(self, total: Fact, a: int, b: int, nested_stop: bool = True) -> list[tuple[Fact, int]]:
         kinds = ("amount",) if total.kind == "amount" else ("count", "target", "actual")
@@ -211,6 +247,32 @@ class Linker:
                     break
         return out
 
+    def s1_by_source(self) -> list[SumGroup]:
+        """按资金来源分,中央资金14.2亿元、省级资金6.35亿元…: the amounts split the one stated
+        just before (安排资金总额26.4亿元), level by level."""
+        out = []
+        for m in self.re_split_source.finditer(self.text):
+            a, b = self.layout.scope(m.end(), "semi")
+            parts = self.enumeration(self._parts_kind("amount", m.end(), b))
+            if len(parts) < 2 or not self.by_level(parts):
+                continue
+            sec = self.layout.section_at(m.start())
+            prior = [f for f in self.between(sec.start, m.start(), ("amount",)) if not f.per_unit and not f.delta]
+            if prior:
+                out.append(SumGroup(prior[-1], parts, "sum.split_by_source", complete=True))
+        return out
+
+    def _parts_kind(self, kind: str, a: int, b: int) -> list[tuple[Fact, int]]:
+        return [(f, f.each or 1) for f in self.between(a, b, (kind,)) if not f.per_unit and not f.delta]
+
+    def disjoint_places(self, parts: list[tuple[Fact, int]]) -> bool:
+        """Every part is named by a place: places do not overlap."""
+        for f, _ in parts:
+            a, _ = self.scope(f, "clause")
+            if not self.re_place_part.search(self.text[a:f.start]):
+                return False
+        return True
+
     def by_level(self, parts: list[tuple[Fact, int]]) -> bool:
         """Money split by paying level (中央…, 省级…, 市级…) lists every level that paid."""
         levels = [f.level for f, _ in parts]
@@ -234,9 +296,15 @@ class Linker:
     def s1_breakdown(self, t: Fact) -> SumGroup | None:
         a, b = self.scope(t, "semi")
         m = self.re_breakdown.search(self.text[t.end:b])
-        if not m:
-            return None
-        start = t.end + m.end()
+        if m:
+            start = t.end + m.end()
+        else:
+            # 新增城区停车泊位8000个。其中…: the breakdown opens the next sentence
+            m = regex.match(r"[^\d,，;；。]{0,12}?。(其中[,，:：]?)", self.text[t.end:b + 4])
+            if not m:
+                return None
+            start = t.end + m.end()
+            _, b = self.layout.scope(start, "semi")
         if m.group(0).rstrip().endswith((":", "：")):
             _, b = self.scope(t, "sentence")
         if m.group(0).rstrip().endswith(("(", "（")):
@@ -249,7 +317,7 @@ class Linker:
             return None
         region = self.text[start:parts[-1][0].end]
         complete = bool(self.re_complete.search(region)) or self.by_level(parts)
-        return SumGroup(t, parts, "sum.breakdown", complete=complete,
+        return SumGroup(t, parts, "sum.breakdown", complete=complete, over_is_error=self.disjoint_places(parts),
                         reason="" if complete else "the 其中 list may name only some of the parts")
 
     def s2_total_after(self, t: Fact) -> SumGroup | None:
