@@ -114,10 +114,12 @@ class Linker:
         return next((s for s in chain if s.level > 0 and (self.title_targets(s) or self.lead_targets(s))), None)
 
     def lead_targets(self, sec: Section) -> list[Fact]:
-        """Targets in the first sentence of a heading's body: (二)城镇老旧小区改造。…全年计划
-        改造城镇老旧小区96个,其中… (only used for counts in the very same unit)."""
-        end = self.text.find("。", sec.title_end + 1, sec.end)
-        end = end if end > 0 else sec.end
+        """Targets in the first sentences of a heading's body: (二)城镇老旧小区改造。市住建局牵头。
+        全年计划改造城镇老旧小区96个,其中… (only used for counts in the very same unit)."""
+        end = sec.title_end
+        for _ in range(3):
+            nxt = self.text.find("。", end + 1, sec.end)
+            end = nxt if nxt > 0 else sec.end
         lead = self.between(sec.title_end, end, ("target",))
         return [t for t in lead if id(t) not in self.parts_of_sums]
 
@@ -170,6 +172,13 @@ class Linker:
                     out.append(g)
         out += self.s1_headless()
         out += self.s1_by_source()
+        # the parts of a planned total are planned too (其中,中心城区建设18个 under 建设城市书房30个)
+        for g in out:
+            if g.total.kind == "target":
+                for p, _ in g.parts:
+                    if p.kind == "count":
+                        p.kind = "target"
+                        p.rule += "+link.part_of_target"
         # parts of written breakdowns are not project targets for the partitions below
         for g in out:
             self.parts_of_sums.update(id(p) for p, _ in g.parts)
@@ -239,7 +248,8 @@ class Linker:
             parts = self._parts(first, m.end(), b)
             parts = [(first, first.each or 1)] + parts
             total_v = sum(f.value * n for f, n in parts)
-            la = self.layout.section_at(m.start()).start
+            sec = self.layout.section_at(m.start())
+            la = sec.start
             for c in reversed(self.between(la, a, (first.kind,) if first.kind == "amount" else
                                            ("count", "target", "actual"))):
                 if c.value == total_v and not c.per_unit and (c.kind == "amount" or compatible(c.unit, first.unit)):
@@ -540,7 +550,7 @@ class Linker:
         cands = [t for t in self.between(item.start, f.start, ("target",)) if ok(t)]
         if item.level < 3 and not self.title_targets(item):
             # a heading whose plan is in its body, not its title: only the same unit counts
-            cands = [t for t in cands if t.unit == f.unit]
+            cands = [t for t in cands if t.unit == f.unit or {t.unit, f.unit} <= PEOPLE]
         return self.nearest_by_unit(cands, f) if cands else None
 
     @staticmethod
