@@ -157,8 +157,9 @@ class Linker:
             if f.each is not None:
                 f.each = self.times(f)
             if "table_breakdown" in f.rule or "table_place_cell" in f.rule:
-                c0, _ = self.scope(f, "clause")
-                f.place = regex.sub(r"[:：]$|各\p{Han}{0,2}$|共$", "", self.text[c0:f.start]).strip() or None
+                c0, _ = self.scope(f, "cell")
+                head = regex.split(r"[,，;；]", self.text[c0:f.start])[-1]
+                f.place = regex.sub(r"[:：]$|各\p{Han}{0,2}$|共$", "", head).strip() or None
 
     # ---- sums ----------------------------------------------------------------
     def sums(self) -> list[SumGroup]:

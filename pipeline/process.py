@@ -57,7 +57,7 @@ def process_text(doc: str, raw_text: str, rules: Rules, fmt: str = "txt", data: 
     facts = extract(doc, text, layout, rules)
     links = link(text, layout, facts, rules)
     checks = check(doc, text, layout, links, facts, meta.get("period_end"))
-    records = build_records(doc, meta, text, layout, facts, checks)
+    records = build_records(doc, meta, text, layout, facts, checks, totals={id(g.total) for g in links.sums})
     row = _document_row(doc, data if data is not None else raw_text.encode("utf-8"), rules,
                         format=fmt, script=script,
                         **{k: meta.get(k) for k in ("city", "province", "year", "period_end", "county")})

@@ -1,8 +1,11 @@
 """Records: one row per project indicator, for people who open a spreadsheet.
 
 Built from the linked facts and checks of one document: a row for each ratio check
-(target, actual, reported and computed rate, verdict), and a row for each project
-target that no ratio used. Money stated in a project item is summed into its rows.
+(target, actual, reported and computed rate, verdict), and a row for each planned
+quantity no ratio used (a project's target, a county's share of it). A target that
+only repeats one already shown (a project named again in a funding paragraph) gets no
+row of its own. Money is attributed to the project whose item it stands in, or whose
+name stands right before it (…继续实施全民技能提升工程4000万元).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ LEAD = regex.compile(
     r"(?:由)?(?P<u>(?:省|市|县|区)[\p{Han}]{1,16}?(?:委员会|管理局|局|委|办|厅|院|中心|残联|妇联|总社|总工会|工会))"
     r"(?:[、和][\p{Han}]{1,16}?(?:局|委|办))*(?:等)?(?:牵头|负责)", regex.V1)
 ORG = regex.compile(r"^(?:省|市|县|区)\p{Han}{1,16}?(?:委员会|管理局|局|委|办|厅|院|中心|残联|妇联|总社)", regex.V1)
+# words around a project's name that do not tell projects apart
+NAME_NOISE = regex.compile(r"^(?:继续)?(?:实施|开展|推进)|(?:项目|工程|行动|服务)(?:的资金)?$|[“”\"\s]|\d+(?:\.\d+)?", regex.V1)
 
 
 def _category(project: str | None) -> str | None:
@@ -38,10 +43,9 @@ def lead_unit(text: str, layout: Layout, f: Fact) -> str | None:
         return m.group("u")
     table = layout.table_at(item.start)
     if table and item.label.isdigit():
-        header = text[table.rows[0][0]:table.rows[0][1]].split("\t")
-        col = next((i for i, h in enumerate(header) if "牵头" in h), None)
-        row = text[item.start:text.find("\n", item.start) if "\n" in text[item.start:] else len(text)]
-        cells = row.split("\t")
+        col = next((i for i, h in enumerate(table.header) if "牵头" in h), None)
+        line_end = text.find("\n", item.start)
+        cells = text[item.start:line_end if line_end >= 0 else len(text)].split("\t")
         if col is not None and col < len(cells):
             m2 = ORG.match(cells[col].strip())
             if m2:
@@ -49,16 +53,49 @@ def lead_unit(text: str, layout: Layout, f: Fact) -> str | None:
     return None
 
 
-def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
-                  facts: list[Fact], checks: list[Check]) -> list[dict[str, Any]]:
-    by_pos = {(f.start, f.end): f for f in facts}
-    money: dict[str | None, Decimal] = {}
+def _core(name: str) -> str:
+    return NAME_NOISE.sub("", name)
+
+
+def money_by_project(text: str, layout: Layout, facts: list[Fact], totals: set[int]) -> dict[str, Decimal]:
+    """Yuan per project: amounts inside a project's item, and amounts whose clause names a
+    project (an amount that totals others is left out, so nothing counts twice)."""
+    projects = {f.project for f in facts if f.project}
+    cores = {p: _core(p) for p in projects}
+    out: dict[str, Decimal] = {}
+    seen_cells: set[tuple] = set()
     for f in facts:
-        if f.kind == "amount" and not f.per_unit and f.project:
-            money[f.project] = money.get(f.project, Decimal(0)) + f.value
+        if f.kind != "amount" or f.per_unit or f.delta or id(f) in totals:
+            continue
+        if layout.table_at(f.start) is not None:
+            # a merged cell repeated down a table's rows is one amount, not three
+            cell = (f.project, f.value, f.level)
+            if cell in seen_cells:
+                continue
+            seen_cells.add(cell)
+        a, _ = layout.scope(f.start, "clause")
+        head = regex.split(r"[、即和]|其中", text[a:f.start])[-1]
+        head_core = _core(head)
+        named = [p for p, c in cores.items() if len(head_core) >= 4 and len(c) >= 4
+                 and (head_core in c or c in head_core)]
+        owner = max(named, key=len) if named else f.project if f.sub_item is None and _in_item(layout, f) else None
+        if owner:
+            out[owner] = out.get(owner, Decimal(0)) + f.value
+    return out
+
+
+def _in_item(layout: Layout, f: Fact) -> bool:
+    sec = layout.section_at(f.start)
+    return any(s.level >= 3 for s in [sec, *layout.ancestors(sec)])
+
+
+def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
+                  facts: list[Fact], checks: list[Check], totals: set[int] | None = None) -> list[dict[str, Any]]:
+    by_pos = {(f.start, f.end): f for f in facts}
+    money = money_by_project(text, layout, facts, totals or set())
     base = {k: meta.get(k) for k in ("city", "province", "year", "period_end")}
     rows: list[dict[str, Any]] = []
-    used_targets: set[tuple[int, int]] = set()
+    shown: set[tuple] = set()
     for c in checks:
         if c.kind != "ratio" or c.numerator is None:
             continue
@@ -67,7 +104,7 @@ def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
         num = next((f for f in figs if f is not None and f.value == c.numerator and f is not pct), None)
         den = next((f for f in figs if f is not None and f.value == c.denominator and f is not num), None)
         if den is not None:
-            used_targets.add((den.start, den.end))
+            shown.add((den.value, den.unit))
         a, _ = layout.scope(pct.start, "clause")
         indicator = text[a:pct.start].strip() or "完成率"
         rows.append({**_row(doc, base, pct, text, layout), "indicator": indicator,
@@ -75,9 +112,13 @@ def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
                      "reported_pct": c.reported, "computed_pct": c.computed, "verdict": c.verdict,
                      "amount_yuan": money.get(pct.project), "evidence": c.evidence,
                      "start": c.start, "end": c.end})
-    for f in facts:
-        if f.kind != "target" or (f.start, f.end) in used_targets:
+    # a project's own statement of a target first, mentions outside any project after
+    targets = sorted((f for f in facts if f.kind == "target"), key=lambda f: (f.project is None, f.start))
+    for f in targets:
+        key = (f.value, f.unit, f.place)
+        if key in shown or (f.place is None and (f.value, f.unit) in shown):
             continue
+        shown.add(key)
         s, e = layout.scope(f.start, "sentence", f.end)
         rows.append({**_row(doc, base, f, text, layout), "indicator": "目标" if not f.place else f"目标({f.place})",
                      "unit": f.unit, "target": f.value, "actual": None, "reported_pct": None,
@@ -88,5 +129,5 @@ def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
 
 
 def _row(doc: str, base: dict[str, Any], f: Fact, text: str, layout: Layout) -> dict[str, Any]:
-    return {"doc": doc, **base, "project": f.project, "sub_item": f.sub_item,
+    return {"doc": doc, **base, "project": f.project, "sub_item": f.sub_item, "place": f.place,
             "category": _category(f.project), "lead_unit": lead_unit(text, layout, f)}

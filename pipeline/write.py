@@ -35,7 +35,7 @@ FACT_KEYS = ("doc", "kind", "value", "unit", "approx", "text", "start", "end", "
              "level")
 CHECK_KEYS = ("doc", "kind", "verdict", "reported", "computed", "numerator", "denominator",
               "parts", "evidence", "start", "end")
-RECORD_KEYS = ("doc", "city", "province", "year", "period_end", "project", "sub_item",
+RECORD_KEYS = ("doc", "city", "province", "year", "period_end", "project", "sub_item", "place",
                "category", "indicator", "unit", "target", "actual", "reported_pct",
                "computed_pct", "verdict", "amount_yuan", "lead_unit", "evidence", "start",
                "end")
