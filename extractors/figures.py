@@ -92,15 +92,16 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
     table = None
     if rule.get("in_table") and rule.get("produce") == "amount":
         table = layout.table_at(m.start())
-        if table is None or not table.unit:
+        unit = table.unit_at(m.start()) if table is not None else None
+        if not unit:
             return None
-        scale = {"万元": "万", "亿元": "亿", "千元": None, "元": None}[table.unit]
+        scale = {"万元": "万", "亿元": "亿", "千元": None, "元": None}[unit]
     try:
         q = parse_quantity(num, scale, (g.get("pre"), g.get("mid"), g.get("mid2"), g.get("post")),
                            rules.hedges, rules.scales)
     except NumberError:
         return None
-    if table is not None and table.unit == "千元":
+    if table is not None and table.unit_at(m.start()) == "千元":
         q = parse_quantity(num, None, (), rules.hedges, rules.scales)
         q = type(q)(value=q.value * 1000, decimals=q.decimals, step=q.step * 1000)
     unit = rule.get("unit") or g.get("unit")

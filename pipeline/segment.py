@@ -33,6 +33,16 @@ class Table:
     unit: str | None                 # 万元 / 元 ... for bare numeric cells
     rows: list[tuple[int, int]] = field(default_factory=list)
     header: list[str] = field(default_factory=list)   # column headings (序号, 年度目标, 完成率 ...)
+    units: list[tuple[int, str]] = field(default_factory=list)  # (offset, unit) declared in a row
+
+    def unit_at(self, offset: int) -> str | None:
+        """The money unit in force at offset: the caption's, or the last one a row declared
+        above it (本年收费金额(单位:万元) scales the cells after it, not the counts before)."""
+        unit = self.unit
+        for at, u in self.units:
+            if at <= offset:
+                unit = u
+        return unit
 
 
 @dataclass
@@ -184,10 +194,12 @@ def segment(text: str, conf: dict) -> Layout:
             if len(table.rows) == 1 and (header_re.search(line) or not regex.search(r"\d", line)
                                          and not table.header):
                 table.header = [c.strip() for c in cells]
-            if table.unit is None:
-                m = unit_re.search(line)
-                if m:
+            m = unit_re.search(line)
+            if m:
+                if len(table.rows) == 1 and table.unit is None:
                     table.unit = m.group("unit") or m.group("unit2")
+                else:
+                    table.units.append((start, m.group("unit") or m.group("unit2")))
             first = cells[0].strip()
             if total_row.match(first):
                 close_items(start)           # 合计 belongs to the table, not to its last item

@@ -1,0 +1,129 @@
+"""The link stage's groupings, one phrasing per rule (rules/link.yaml holds their cues):
+a sentence goes through the real stages and the checks it yields are compared."""
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from pipeline.process import process_text
+from pipeline.rules import load
+
+RULES = load()
+
+
+def checks(text: str, kind: str | None = None):
+    r = process_text("t", text, RULES)
+    return [c for c in r.checks if kind is None or c.kind == kind]
+
+
+def ratio(text: str):
+    got = [(c.verdict, c.numerator, c.denominator, c.reported, c.rule) for c in checks(text, "ratio")]
+    return got
+
+
+def sums(text: str):
+    return [(c.verdict, c.reported, sorted(c.parts or []), c.rule) for c in checks(text, "sum")]
+
+
+RATIOS = [
+    # R1: the project's target in its heading, the count before the rate
+    ("1.新建60个日间照料中心项目。市民政局牵头实施。截至9月底,已完工49个,完成率82%。",
+     ("consistent", D(49), D(60), D(82), "ratio.completion")),
+    # R1: the raised target, not the province's
+    ("3.继续实施全民技能提升工程。省里下达我市的任务是10万人,我市将培训人数提高到20万人。截至9月底,已培训182823人,完成率91.4%。",
+     ("consistent", D(182823), D(200000), D("91.4"), "ratio.completion")),
+    # R1: a hedged count allows an interval (47000余 of 35000 -> 134.29%..137.14%)
+    ("2.实施免费法律咨询便民服务。省里下达我市的任务是:为群众免费提供法律咨询服务35000人次。截至9月底,已提供服务47000余件,完成率135%。",
+     ("consistent", D(47000), D(35000), D(135), "ratio.completion")),
+    # R1 with the goal in the rate's own clause
+    ("全市城镇新增就业6.12万人,完成省下达目标任务5.5万人的111.3%。",
+     ("consistent", D(61200), D(55000), D("111.3"), "ratio.completion")),
+    # a real error: 7988/6125 = 130.42%
+    ("①为6125名疑似残疾人提供残疾评定服务工作项目,已服务7988名,完成率130.52%。",
+     ("inconsistent", D(7988), D(6125), D("130.52"), "ratio.completion")),
+    # R2: money against the plan amount of the same section
+    ("安排资金总额39.2亿元,同比增长9.5%。资金预算已执行36亿元,占全年计划的91.8%。",
+     ("consistent", D(3600000000), D(3920000000), D("91.8"), "ratio.money_plan")),
+    # R3: 50件…中48件…,占比96%
+    ("50件民生实事项目中48件上半年推进达序时要求,占比96%。",
+     ("consistent", D(48), D(50), D(96), "ratio.share_of_total")),
+    # R4: a share of a whole named by words stated elsewhere
+    ("本年支出合计9759.38万元。一般公共预算财政拨款支出9746.50万元,占本年支出合计的99.86%。",
+     ("consistent", D("97465000"), D("97593800"), D("99.86"), "ratio.share_of_named")),
+    # a progress table's row
+    ("序号\t项目名称\t年度目标\t截至9月底完成\t完成率\n1\t改造提升农贸市场\t30个\t22个\t73.3%\n",
+     ("consistent", D(22), D(30), D("73.3"), "ratio.table_row")),
+]
+
+
+@pytest.mark.parametrize("text,want", RATIOS, ids=[w[4] + f"-{i}" for i, (_, w) in enumerate(RATIOS)])
+def test_ratio_groups(text, want):
+    got = ratio(text)
+    assert any(g[:4] == want[:4] and g[4] == want[4] for g in got), got
+
+
+@pytest.mark.parametrize("text,reason", [
+    # a rate with no target anywhere in its project
+    ("截至11月底,全市保障性安居工程已开工建设7294套,开工率108%。", "no target"),
+    # a share of a whole that is not stated as a figure
+    ("1-5月份全市民生支出248.2亿元,增长3.6%,占财政支出比重达81.4%。", "not stated"),
+    # a plan of another topic in the same heading: 5处 schools is not the plan of 109 schemes
+    ("(一)特殊群体关爱服务保障方面。2019年计划新建、改扩建5处特殊教育学校;加大产业扶贫项目推进力度,已完成方案编制109个,占年度计划实施项目的87%。", ""),
+])
+def test_ratio_without_its_counts_is_unverifiable(text, reason):
+    got = checks(text, "ratio")
+    assert got and all(c.verdict == "unverifiable" for c in got), [(c.verdict, c.numerator, c.denominator) for c in got]
+    assert reason in got[0].reason
+
+
+SUMS = [
+    # S1 with 各 expansion and a remainder
+    ("全市今年新建任务是48个,其中,中心城区新建20个,永济、河津各新建4个,平陆、运城开发区各新建1个,其它9县各新建2个,盐湖区没有任务。",
+     ("consistent", D(48), sorted([D(20), D(4), D(4), D(1), D(1)] + [D(2)] * 9), "sum.breakdown")),
+    # S1 with a parenthesis
+    ("还有21座公厕(中心城区20个,运城开发区1个)在办理前期手续。", ("consistent", D(21), [D(1), D(20)], "sum.breakdown")),
+    # S2: parts, then 共计
+    ("其中,免费送戏下乡项目1060万元、法律咨询服务325万元和小街小巷改造项目的资金8613.21万元全部到位,共计9998.21万元。",
+     ("consistent", D("99982100"), sorted([D(10600000), D(3250000), D("86132100")]), "sum.total_after_parts")),
+    # S3: a list after 中 that runs on past its total
+    ("承接省里实施的8件民生实事中,2件提前并超额完成;6件民生实事正常推进;市政府另外实施的2件民生实事进展缓慢。",
+     ("consistent", D(8), [D(2), D(6)], "sum.total_then_parts")),
+    # S4: a status partition against the project's target
+    ("1.实施小街小巷改造提升工程。全市今年计划改造221条。截至9月底,已完工98条,完工率44%;正在施工76条;未开工47条。",
+     ("consistent", D(221), [D(47), D(76), D(98)], "sum.status_partition")),
+    # S5: sub-items against the project's title, with 分3个子项目: a real error (7290)
+    ("1.实施7285名残疾儿童康复项目。市残联牵头实施,分3个子项目,截至9月底:①为300名儿童提供复筛服务项目,已诊断389名;②为6125名疑似残疾人提供评定服务项目,已服务7988名;③为865名残疾儿童提供康复服务项目,已服务929名。",
+     ("inconsistent", D(7285), [D(300), D(865), D(6125)], "sum.subitems")),
+    # S8: an anaphoric total
+    ("在全面承接省政府确定的8件民生实事的同时,再实施2件民生实事。为了确保该10件民生实事有序推进,现印发给你们。",
+     ("consistent", D(10), [D(2), D(8)], "sum.anaphoric_total")),
+    # a split by paying level is exhaustive
+    ("项目共落实资金5.43亿元,其中中央补助资金3.2亿元、省级补助资金0.68亿元、市级配套资金1.45亿元。",
+     ("inconsistent", D(543000000), sorted([D(320000000), D(68000000), D(145000000)]), "sum.breakdown")),
+    # places do not overlap: more than the total is an error even without a remainder
+    ("(三)新增城区停车泊位8000个。其中红花岗区、汇川区各3000个,新蒲新区2500个。",
+     ("inconsistent", D(8000), [D(2500), D(3000), D(3000)], "sum.breakdown")),
+    # a 合计 row against the rows above it
+    ("县(市、区)\t任务数(处)\t已完工(处)\n麒麟区\t4\t3\n沾益区\t5\t4\n马龙区\t3\t2\n合计\t12\t10\n",
+     ("inconsistent", D(10), [D(2), D(3), D(4)], "sum.table_total_row")),
+]
+
+
+@pytest.mark.parametrize("text,want", SUMS, ids=[w[3] + f"-{i}" for i, (_, w) in enumerate(SUMS)])
+def test_sum_groups(text, want):
+    got = sums(text)
+    assert any(g[0] == want[0] and g[1] == want[1] and g[2] == want[2] and g[3] == want[3] for g in got), got
+
+
+@pytest.mark.parametrize("text", [
+    # a 其中 list of subsets, not a partition: no verdict
+    ("完成筛查35262人,完成率80.14%;其中,存在高风险孕妇2320人,已转院诊断2133人。"),
+    # a partial list of categories
+    ("全市新增就业3.5万人,其中,高校毕业生1.2万人,就业困难人员0.5万人。"),
+    # rows that add to less than the title: a place may be missing
+    ("分解表\n序号\t工作任务\t县区\n3\t为44400名妇女进行免费检查服务项目\t平陆县:11900名\n\t\t万荣县:10000名\n\t\t垣曲县:3500名\n"),
+])
+def test_no_false_alarm_on_partial_lists(text):
+    bad = [c for c in checks(text) if c.verdict == "inconsistent"]
+    assert not bad, [(c.kind, c.reported, c.parts, c.rule) for c in bad]
