@@ -102,6 +102,7 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)   # (doc, error)
     warnings: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)   # seconds: scan, process, ...
+    peak_mb: dict[str, float] = field(default_factory=dict)   # the parent's peak RSS so far
 
     @property
     def exit_code(self) -> int:
@@ -284,6 +285,11 @@ def _lock(out: Path) -> Any:
     return f
 
 
+def _peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
+
+
 def _clean_stale_tmp(out: Path) -> None:
     """Temp folders of a run that was killed outright (SIGKILL, power loss)."""
     import shutil
@@ -404,9 +410,11 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
             _count(summary, entry)
             writer.add(entry)
         phases["write"] = time.perf_counter() - t_write
+        summary.peak_mb["parent_before_cross_doc"] = _peak_rss_mb()
         t_cross = time.perf_counter()
         _cross_doc(writer, summary)
         phases["cross_doc"] = time.perf_counter() - t_cross
+        summary.peak_mb["parent_after_cross_doc"] = _peak_rss_mb()
         writer.commit()
         writer = None
     except BaseException:
@@ -422,6 +430,7 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
         t_post = time.perf_counter()
         _post_run(out, summary)
         phases["post_run"] = time.perf_counter() - t_post
+        summary.peak_mb["parent_after_post_run"] = _peak_rss_mb()
     summary.seconds = time.perf_counter() - t_start
     _write_run_json(out, summary, jobs, rules_hash, found, timing)
     return summary
@@ -564,6 +573,7 @@ def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
     info = {"minsheng": _version(), "rules_hash": rules_hash, "jobs": jobs,
             "seconds": round(summary.seconds, 3),
             "phases": {k: round(v, 3) for k, v in summary.phases.items()},
+            "peak_rss_mb": {k: round(v, 1) for k, v in summary.peak_mb.items()},
             "documents": summary.documents,
             "ok": summary.ok, "failed": summary.failed, "cached": summary.cached,
             "facts": summary.facts, "checks": summary.checks,

@@ -282,3 +282,15 @@ def test_cross_doc_checks_appended(stub, tmp_path, monkeypatch):
     assert len(got) == 3 and got[0]["doc"] == "a/c.txt"
     assert rows(out, "checks")[-1]["kind"] == "cross_doc"
     assert s.checks == 4 and s.inconsistent == 4
+
+
+def test_two_runs_cannot_share_an_out(stub, tmp_path):
+    import fcntl
+    src = make_inputs(tmp_path / "in", GOOD)
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)   # as another run would
+        with pytest.raises(runmod.UsageError, match="another minsheng run"):
+            runmod.run([src], opts(out))
+    assert runmod.run([src], opts(out)).ok == 3
