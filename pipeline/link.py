@@ -85,6 +85,8 @@ class Linker:
         self.re_place_count = c(conf["place_count"])
         self.re_plan = c(conf["plan_amount"])
         self.re_split_source = c(conf["split_by_source"])
+        self.re_plan_head = c(conf["table_plan_heading"])
+        self.re_done_head = c(conf["table_done_heading"])
         self.re_place_part = c(conf["place_part"])
         self.re_share_whole = c(conf["share_whole"])
         self.re_share_label = c(conf["share_label"])
@@ -365,8 +367,12 @@ class Linker:
                 skip_to = pb
         if len(parts) < 2:
             return None
-        return SumGroup(t, parts, "sum.total_then_parts", complete=False, prefix_ok=True,
-                        reason="the parts after 中 may run on past this total")
+        # 34个子项目中,已完成的3个,超过序时的19个,滞后的11个: every part has a status and one of
+        # them closes the list (滞后, 未开工, 其余): the list is the whole
+        statuses = [self.status_of(f) for f, _ in parts]
+        closed = None not in statuses and "pending" in statuses
+        return SumGroup(t, parts, "sum.total_then_parts", complete=closed, prefix_ok=True,
+                        reason="" if closed else "the parts after 中 may run on past this total")
 
     def s8_anaphor(self, t: Fact) -> SumGroup | None:
         if not self.is_count(t):
@@ -577,38 +583,86 @@ class Linker:
             a, _ = self.scope(p, "semi")
             before = [f for f in self.facts if a <= f.start and f.end <= p.start and f.kind != "percent"
                       and not f.per_unit and not f.delta]
+            resp = self.respectively(p, before)
+            if resp is not None:
+                before = resp
             num = before[-1] if before else None
             if p.percent_kind == "share":
                 out.append(self.r3_share(p, num))
                 continue
-            # 为年度任务1800公里的103.9%: a target in the percent's own clause is its denominator,
-            # and the count before it the numerator
-            c0, _ = self.scope(p, "clause")
-            if num is not None and num.kind == "target" and num.start >= c0:
-                den = num
-                earlier = [f for f in before if f.end <= den.start and f.kind != "target" and self.is_count(f)]
-                num = earlier[-1] if earlier else None
-                out.append(RatioGroup(p, num, den if num else None, "ratio.completion",
-                                      "" if num else "no count stated before its target"))
-                continue
-            if num is None:
-                out.append(RatioGroup(p, None, None, "ratio.completion", "no count or amount stated before it"))
-            elif num.kind == "amount":
+            if num is not None and num.kind == "amount":
                 out.append(self.r2_money(p, num))
-            else:
-                den = self.project_target(num)
-                if den is num:
-                    den = None
-                out.append(RatioGroup(p, num, den, "ratio.completion",
-                                      "" if den else "no target stated for this project"))
+                continue
+            # the numerator is what was done: never a target; a target stated in the same
+            # clause run (计划5.5万人,实际完成6.12万人 / 6.12万人,目标5.5万人) is the denominator
+            done = [f for f in before if f.kind != "target" and self.is_count(f)]
+            local = [f for f in before if f.kind == "target" and not f.per_unit and f.each is None
+                     and id(f) not in self.parts_of_sums]
+            num = done[-1] if done else None
+            if num is None:
+                out.append(RatioGroup(p, None, None, "ratio.completion",
+                                      "no count or amount stated before it"))
+                continue
+            den = self.nearest_by_unit(local, num) if local else self.project_target(num)
+            if den is None:
+                whole = self.whole_before(p, num)
+                if whole is not None:
+                    out.append(RatioGroup(p, num, whole, "ratio.share_of_total"))
+                    continue
+            out.append(RatioGroup(p, num, den, "ratio.completion",
+                                  "" if den else "no target stated for this project"))
         return out
 
+    def respectively(self, p: Fact, before: list[Fact]) -> list[Fact] | None:
+        """…2.71万人、…2.68万人,分别完成年度目标的84.7%和83.8%: the k-th rate goes with the
+        k-th count. Returns the figures to read the rate against, or None."""
+        s0, _ = self.scope(p, "sentence")
+        head = self.text[s0:p.start]
+        k = head.rfind("分别")
+        if k < 0:
+            return None
+        k += s0
+        rates = [f for f in self.between(k, self.scope(p, "sentence")[1], ("percent",))]
+        # the rates of one 分别 list are joined by 和/、/及 only
+        joined = [rates[0]] if rates else []
+        for f in rates[1:]:
+            if regex.fullmatch(r"\s*[和、及与]\s*", self.text[joined[-1].end:f.start]):
+                joined.append(f)
+            else:
+                break
+        if p not in joined or len(joined) < 2:
+            return None
+        counts = [f for f in self.between(s0, k, ("count", "actual", "amount")) if not f.per_unit and not f.delta]
+        if len(counts) < len(joined):
+            return None
+        counts = counts[-len(joined):]
+        i = joined.index(p)
+        return [f for f in before if f.kind == "target" and f.end <= counts[0].start] + [counts[i]]
+
+    def whole_before(self, p: Fact, num: Fact) -> Fact | None:
+        """25项中已完成21项,完成率84%: the whole before 中."""
+        s0, _ = self.scope(p, "sentence")
+        for t in reversed(self.between(s0, num.start, ("count", "target", "actual"))):
+            if self.re_share_whole.search(self.text[t.end:num.start]) and compatible(t.unit, num.unit):
+                return t
+        return None
+
     def r_table_row(self, p: Fact) -> RatioGroup | None:
-        """A progress table's row: 目标 20个 | 完成 14个 | 完成率 70%."""
+        """A progress table's row: 目标 20个 | 完成 14个 | 完成率 70%, or 计划投资(万元) 1200 |
+        已到位(万元) 1020 | 到位率 85%: roles from the figures' kinds or their column headings."""
         a, b = self.scope(p, "line")
-        row = [f for f in self.between(a, b, ("target", "actual")) if not f.per_unit]
-        acts = [f for f in row if f.kind == "actual" and f.end <= p.start]
-        tgts = [f for f in row if f.kind == "target"]
+        row = [f for f in self.between(a, b, ("target", "actual", "count", "amount")) if not f.per_unit]
+
+        def role(f: Fact) -> str | None:
+            head = self.layout.column_header(f.start) or ""
+            if f.kind == "target" or self.re_plan_head.search(head):
+                return "target"
+            if f.kind == "actual" or self.re_done_head.search(head):
+                return "actual"
+            return None
+
+        acts = [f for f in row if role(f) == "actual" and f.end <= p.start]
+        tgts = [f for f in row if role(f) == "target"]
         if not acts or not tgts:
             return None
         num = acts[-1]
