@@ -57,10 +57,14 @@ def process_text(doc: str, raw_text: str, rules: Rules, fmt: str = "txt", data: 
     facts = extract(doc, text, layout, rules)
     links = link(text, layout, facts, rules)
     checks = check(doc, text, layout, links, facts, meta.get("period_end"))
-    records = build_records(doc, meta, text, layout, facts, checks, totals={id(g.total) for g in links.sums})
+    records = build_records(doc, {**meta, "city": meta.get("county") or meta.get("city")}, text, layout,
+                            facts, checks, totals={id(g.total) for g in links.sums})
+    # the city is the place the report speaks for: a county's report gives the county
+    # (GOLD.md), with the prefecture it belongs to beside it
+    place = {"city": meta.get("county") or meta.get("city"), "prefecture": meta.get("city")}
     row = _document_row(doc, data if data is not None else raw_text.encode("utf-8"), rules,
-                        format=fmt, script=script,
-                        **{k: meta.get(k) for k in ("city", "province", "year", "period_end", "county")})
+                        format=fmt, script=script, **place,
+                        **{k: meta.get(k) for k in ("province", "year", "period_end", "county")})
     row.update(extra or {})
     row.update({"facts": len(facts), "checks": len(checks),
                 "inconsistent": sum(c.verdict == "inconsistent" for c in checks)})
