@@ -4,7 +4,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.test_run import GOOD, make_inputs, rows, stub  # noqa: F401  (fixture)
+from test_run import GOOD, make_inputs, rows, stub  # noqa: F401  (fixture)
 
 runner = CliRunner()
 

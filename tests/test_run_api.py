@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import minsheng
-from tests.test_run import STUB_RULES, fake_process
+from test_run import STUB_RULES, fake_process
 
 
 @pytest.fixture
