@@ -9,11 +9,14 @@ distance the longer cue, then the earlier rule.
 """
 from __future__ import annotations
 
+import regex
+
 from pipeline.rules import Rule, Rules
 from pipeline.segment import Layout
 from pipeline.types import Fact
 
 CONTEXT_FILES = ("roles", "percent_kind", "level", "rates")
+COORDINATED = regex.compile(r"\s*[和、及与]\s*")
 
 
 def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout) -> tuple[int, int] | None:
@@ -35,6 +38,8 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout) -> tuple[int
         head = layout.column_header(fact.start)
         if head is None or not rule.header.search(head):
             return None
+    if rule.get("section_lead") and not _opens_section(fact, layout):
+        return None
     if rule.get("in_title") and not any(s.level > 0 and s.start <= fact.start and fact.end <= s.title_end
                                          for s in layout.sections):
         return None
@@ -83,3 +88,23 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
             fact.rule += f"+{rule.id}"
         if fact.kind == "percent" and fact.percent_kind is None:
             fact.percent_kind = "other"
+    # 分别完成年度目标的84.7%和83.8%: a percentage joined to the one before by 和/、 shares its kind
+    pcts = [f for f in facts if f.kind == "percent"]
+    for prev, f in zip(pcts, pcts[1:]):
+        if f.percent_kind == "other" and prev.percent_kind != "other" and \
+                COORDINATED.fullmatch(text, prev.end, f.start):
+            f.percent_kind = prev.percent_kind
+            f.rule += "+context.coordinated"
+
+
+def _opens_section(fact: Fact, layout: Layout) -> bool:
+    """The figure stands in a heading, a table cell, or the first sentence under a heading."""
+    if layout.table_at(fact.start) is not None:
+        return True
+    s0, _ = layout.scope(fact.start, "sentence")
+    for sec in layout.sections:
+        if sec.level == 0 or not (sec.start <= fact.start < max(sec.end, sec.title_end + 1)):
+            continue
+        if fact.start < sec.title_end or not layout.text[sec.title_end:s0].strip("。 \n"):
+            return True
+    return False

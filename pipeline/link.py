@@ -113,7 +113,11 @@ class Linker:
         items = [s for s in chain if s.level >= 3]
         if items:
             return items[-1]
-        return next((s for s in chain if s.level > 0 and (self.title_targets(s) or self.lead_targets(s))), None)
+        # only the figure's own heading (an inline 一是 aside): a parent's plan is another project's
+        own = next((s for s in chain if 0 < s.level < 5), None)
+        if own is not None and (self.title_targets(own) or self.lead_targets(own)):
+            return own
+        return None
 
     def lead_targets(self, sec: Section) -> list[Fact]:
         """Targets in the first sentences of a heading's body: (二)城镇老旧小区改造。市住建局牵头。

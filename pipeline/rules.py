@@ -18,7 +18,7 @@ import yaml
 RULE_KEYS = {
     "id", "name", "type", "produce", "pattern", "unit", "scope", "before", "after",
     "applies_to", "set", "units", "units_not", "in_table", "caption", "requires",
-    "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title", "header",
+    "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title", "header", "section_lead",
     "header_unit",
 }
 RULE_TYPES = {"figure", "negative", "context"}
