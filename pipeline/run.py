@@ -374,8 +374,7 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
             sha = file_sha256(path)
         except OSError as e:
             entries[doc] = _failed(doc, f"cannot read the file: {e.strerror or e}",
-                                              fmt=_fmt_of(doc), sha256=None,
-                                              rules_hash=rules_hash)
+                                   fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
             continue
         key = cache_key(salt, doc, sha)
         if not opts.force and cache_path(cache, key).is_file():
@@ -497,7 +496,7 @@ def _record_result(doc: str, fut: Any, opts: RunOptions, rules_hash: str,
         return
     except Exception as e:   # e.g. a result that could not be sent back: one line, go on
         entries[doc] = _failed(doc, f"internal error: {_one_line_exc(e)}",
-                                          fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
+                               fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
         timing[doc] = {"error": _one_line_exc(e)}
         return
     timing[doc] = {"seconds": round(res["seconds"], 4), "pages": res.get("pages")}

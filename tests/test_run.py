@@ -3,7 +3,9 @@ byte-identical re-runs, Ctrl-C safety, post-run hooks. No timings asserted."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sys
 import time
 import types
@@ -29,6 +31,8 @@ def fake_process(doc: str, name: str, data: bytes, rules) -> DocResult:
     if "HOG" in text:
         hog = bytearray(6 * 2**30)      # over the worker's memory cap
         hog[-1] = 1
+    if "CRASH" in text:                 # a library dying in C code
+        os.kill(os.getpid(), signal.SIGKILL)
     if "READFAIL" in text:
         return DocResult(document={"doc": doc, "status": "failed",
                                    "error": "cannot read as pdf", "format": "pdf"})
@@ -157,6 +161,15 @@ def test_hang_becomes_timed_out_row(stub, tmp_path):
     first = snapshot(out)
     runmod.run([src], opts(out, timeout=1.5))
     assert snapshot(out) == first
+
+
+def test_worker_death_becomes_failed_row(stub, tmp_path):
+    src = make_inputs(tmp_path / "in", {**GOOD, "crash.txt": "CRASH"})
+    out = tmp_path / "out"
+    s = runmod.run([src], opts(out))
+    docs = {d["doc"]: d for d in rows(out, "documents")}
+    assert "worker reading this file died (killed by signal 9)" in docs["crash.txt"]["error"]
+    assert s.ok == 3 and s.failed == 1
 
 
 def test_runaway_memory_becomes_failed_row(stub, tmp_path):
