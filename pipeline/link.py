@@ -249,7 +249,12 @@ class Linker:
             if self.between(a, m.start(), ("count", "target", "actual", "amount")):
                 continue
             inside = self.between(m.end(), b, ("count", "target", "actual", "amount"))
-            if len(inside) < 2 or len({f.kind == "amount" for f in inside}) != 1:
+            inside = [f for f in inside if not f.per_unit and not f.delta]
+            if not inside:
+                continue
+            # the list is of the first part's sort: counts, or money
+            inside = [f for f in inside if (f.kind == "amount") == (inside[0].kind == "amount")]
+            if len(inside) < 2 and not any((f.each or 1) > 1 for f in inside):
                 continue
             first = inside[0]
             parts = self._parts(first, m.end(), b)
@@ -461,7 +466,7 @@ class Linker:
     def s5_subitems(self) -> list[SumGroup]:
         out = []
         for sec in self.layout.sections:
-            if sec.level != 3:
+            if sec.level not in (1, 2, 3):
                 continue
             tt = self.title_targets(sec)
             kids = [k for k in self.layout.children(sec) if k.level == 4]
@@ -494,9 +499,11 @@ class Linker:
         for sec in self.layout.sections:
             if sec.level not in (0, 1, 2):
                 continue
-            kids = [k for k in self.layout.children(sec) if k.level == sec.level + 1]
+            kids = [k for k in self.layout.children(sec) if k.level <= 3]
+            kids = [k for k in kids if k.level == kids[0].level] if kids else []
             if len(kids) < 2:
                 continue
+            out += self.s6_plan_money(sec, kids)
             body = self.between(sec.title_end, kids[0].start, ("count", "target", "actual"))
             for unit in dict.fromkeys(f.unit for f in body if not f.per_unit):
                 total = next(f for f in body if f.unit == unit and not f.per_unit)
@@ -515,6 +522,27 @@ class Linker:
                     out.append(SumGroup(total, parts, "sum.children", complete=same_noun,
                                         reason="" if same_noun else "the children count other things"))
         return out
+
+    def s6_plan_money(self, sec: Section, kids: list[Section]) -> list[SumGroup]:
+        """计划总投资35.6亿元 over (一)…计划投资10.5亿元 … (十)…计划投资1.2亿元: every child
+        states one planned amount."""
+        def planned(a: int, b: int) -> list[Fact]:
+            got = []
+            for f in self.between(a, b, ("amount",)):
+                c0, _ = self.scope(f, "clause")
+                if not f.per_unit and not f.delta and self.re_plan.search(self.text[c0:f.start]):
+                    got.append(f)
+            return got
+        head = planned(sec.title_end, kids[0].start)
+        if not head:
+            return []
+        parts = []
+        for k in kids:
+            got = planned(k.start, k.end)
+            if len(got) != 1:
+                return []
+            parts.append((got[0], 1))
+        return [SumGroup(head[0], parts, "sum.children_plan_money", complete=True)]
 
     def noun(self, f: Fact) -> str:
         m = regex.match(r"\p{Han}{1,4}", self.text[f.end:f.end + 4])
