@@ -19,7 +19,10 @@ from typing import Any
 import jieba
 import yaml
 
-RULES = Path(__file__).resolve().parent.parent / "rules" / "categories.yaml"
+def _rules_file() -> Path:
+    """rules/categories.yaml in the one rules folder (pipeline.rules.rules_dir)."""
+    from pipeline.rules import rules_dir
+    return rules_dir() / "categories.yaml"
 OTHER = "其他"
 # runs of consecutive default-mode tokens considered as one candidate keyword
 _MAX_RUN = 4
@@ -41,8 +44,9 @@ class Taxonomy:
     lock: threading.Lock
 
 
-def load_taxonomy(path: Path = RULES) -> Taxonomy:
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Read the taxonomy YAML; raise ValueError naming the entry that is malformed."""
+    path = path or _rules_file()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import functools
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,9 +60,9 @@ class MetaRules:
 
 
 def rules_dir() -> Path:
-    """rules/ from $MINSHENG_RULES, else the repository's rules/ beside this package."""
-    env = os.environ.get("MINSHENG_RULES")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "rules"
+    """The one rules folder (pipeline.rules.rules_dir: --rules, $MINSHENG_RULES, the repo's)."""
+    from pipeline.rules import rules_dir as where
+    return where()
 
 
 def _rule(spec: dict[str, Any]) -> Rule:

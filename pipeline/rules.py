@@ -104,6 +104,9 @@ def _alternation(words: list[str]) -> str:
 def load(dir_: str | Path | None = None) -> Rules:
     """Read every YAML file under the rules folder, validate and compile it."""
     root = rules_dir(dir_)
+    if dir_ is not None:
+        # every loader in this process and its workers (meta, categories) reads the same folder
+        os.environ["MINSHENG_RULES"] = str(root)
     files = sorted(root.rglob("*.yaml"))
     if not files:
         raise RulesError(f"no rules (*.yaml) in {root}")
