@@ -19,40 +19,80 @@ CONTEXT_FILES = ("roles", "percent_kind", "level", "rates")
 COORDINATED = regex.compile(r"\s*[和、及与]\s*")
 
 
-def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout) -> tuple[int, int] | None:
+class View:
+    """What the context rules ask about one figure, each worked out once."""
+    __slots__ = ("fact", "text", "layout", "_table", "_spans", "_head", "_lead", "_title")
+    _UNSET = object()
+
+    def __init__(self, fact: Fact, text: str, layout: Layout):
+        self.fact, self.text, self.layout = fact, text, layout
+        self._table = self._head = self._lead = self._title = View._UNSET
+        self._spans: dict[str, tuple[str, str]] = {}
+
+    def table(self):
+        if self._table is View._UNSET:
+            self._table = self.layout.table_at(self.fact.start)
+        return self._table
+
+    def header(self) -> str | None:
+        if self._head is View._UNSET:
+            self._head = self.layout.column_header(self.fact.start) if self.table() is not None else None
+        return self._head
+
+    def opens_section(self) -> bool:
+        if self._lead is View._UNSET:
+            self._lead = _opens_section(self.fact, self.layout)
+        return self._lead
+
+    def in_title(self) -> bool:
+        if self._title is View._UNSET:
+            f = self.fact
+            self._title = any(s.level > 0 and s.start <= f.start and f.end <= s.title_end
+                              for s in self.layout.sections)
+        return self._title
+
+    def around(self, scope: str) -> tuple[str, str]:
+        """The scope's text before and after the figure (slices: ^ and $ are its edges)."""
+        got = self._spans.get(scope)
+        if got is None:
+            f = self.fact
+            a, b = self.layout.scope(f.start, scope, f.end)
+            got = self._spans[scope] = (self.text[a:f.start], self.text[f.end:b])
+        return got
+
+
+def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
+                 view: View | None = None) -> tuple[int, int] | None:
     """(distance, -cue length) when the rule applies to the fact, else None."""
-    applies = rule.get("applies_to")
-    if applies and fact.kind not in applies:
+    if rule.applies is not None and fact.kind not in rule.applies:
         return None
-    if rule.get("units") and fact.unit not in rule.get("units"):
+    if rule.units is not None and fact.unit not in rule.units:
         return None
-    if rule.get("units_not") and fact.unit in rule.get("units_not"):
+    if rule.units_not is not None and fact.unit in rule.units_not:
         return None
-    table = layout.table_at(fact.start)
-    in_table = rule.get("in_table")
-    if in_table is True and table is None or in_table is False and table is not None:
+    v = view or View(fact, text, layout)
+    data = rule.data
+    in_table = data.get("in_table")
+    if in_table is not None and (v.table() is not None) != in_table:
         return None
-    if rule.caption is not None and (table is None or not rule.caption.search(table.caption)):
+    if rule.caption is not None and (v.table() is None or not rule.caption.search(v.table().caption)):
         return None
     if rule.header is not None:
-        head = layout.column_header(fact.start)
+        head = v.header()
         if head is None or not rule.header.search(head):
             return None
-    if rule.get("section_lead") and not _opens_section(fact, layout):
+    if data.get("section_lead") and not v.opens_section():
         return None
-    if rule.get("in_title") and not any(s.level > 0 and s.start <= fact.start and fact.end <= s.title_end
-                                         for s in layout.sections):
+    if data.get("in_title") and not v.in_title():
         return None
-    a, b = layout.scope(fact.start, rule.get("scope", "clause"), fact.end)
+    prefix, suffix = v.around(rule.scope)
     dist, length = 0, 0
-    # slices, so that ^ and $ mean the scope's edges
     if rule.before is not None:
-        prefix = text[a:fact.start]
         m = rule.before.search(prefix)
         if not m:
             return None
         dist, length = len(prefix) - m.end(), m.end() - m.start()
-    if rule.after is not None and not rule.after.match(text[fact.end:b]):
+    if rule.after is not None and not rule.after.match(suffix):
         return None
     return dist, -length
 
@@ -61,10 +101,13 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
     """Set roles, kinds, levels and rates on the facts in place."""
     ctx = [r for stem in CONTEXT_FILES for r in rules.of(stem)]
     order = {r.id: i for i, r in enumerate(ctx)}
+    by_kind = {k: [r for r in ctx if r.applies is None or k in r.applies]
+               for k in ("percent", "amount", "count")}
     for fact in facts:
         best: dict[str, tuple[tuple[int, int, int], Rule]] = {}
-        for rule in ctx:
-            hit = rule_matches(rule, fact, text, layout)
+        view = View(fact, text, layout)
+        for rule in by_kind.get(fact.kind, ctx):
+            hit = rule_matches(rule, fact, text, layout, view)
             if hit is None:
                 continue
             for key in rule.get("set"):

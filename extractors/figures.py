@@ -6,6 +6,7 @@ order. Each figure is parsed by the one number parser (extractors/numerals.py).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import regex
@@ -30,12 +31,22 @@ class Candidate:
 def negative_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
     spans = []
     for rule in rules.of("negatives"):
-        spans.extend(m.span() for m in rule.pattern.finditer(text))
+        spans.extend(m.span() for m in rule.pattern.finditer(text) if m.end() - m.start() <= MAX_SPAN)
     return sorted(spans)
 
 
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(s < a[1] and a[0] < e for s, e in spans)
+    """Whether span a meets any of the spans (sorted by start, none longer than MAX_SPAN)."""
+    i = bisect.bisect_left(spans, (a[0] - MAX_SPAN, 0))
+    for s, e in spans[i:]:
+        if s >= a[1]:
+            return False
+        if a[0] < e:
+            return True
+    return False
+
+
+MAX_SPAN = 200   # no figure or negative match is longer than this
 
 
 def _requires(rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rules) -> bool:
@@ -66,7 +77,7 @@ def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact
     for c in cands:
         if _overlaps((c.start, c.end), taken):
             continue
-        taken.append((c.start, c.end))
+        bisect.insort(taken, (c.start, c.end))
         facts.append(c.fact)
     facts.sort(key=lambda f: f.start)
     return facts

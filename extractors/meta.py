@@ -109,7 +109,7 @@ def detect_script(raw_text: str) -> str:
     only s2t changes (simplified forms); characters both change, or neither, say
     nothing. Per-character so that a short text still votes; no Han → simplified.
     """
-    counts = Counter(c for c in raw_text if _HAN.match(c))
+    counts = Counter(_HAN.findall(raw_text))
     if not counts:
         return "simplified"
     chars = list(counts)

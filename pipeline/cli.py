@@ -1,6 +1,8 @@
 """The command line: `minsheng run`, `minsheng explain`, `minsheng compare`."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Optional
 
@@ -58,6 +60,9 @@ def run(
 
     console = Console()
     err = Console(stderr=True)
+    if rules is not None:
+        # every loader (figures, meta, categories) in this process and its workers reads it
+        os.environ["MINSHENG_RULES"] = str(rules)
     opts = RunOptions(out=out, jobs=jobs, timeout=timeout, force=force, rules_dir=rules,
                       max_mb=max_mb, max_memory_mb=max_memory_mb, quiet=quiet,
                       post_run=not no_report)

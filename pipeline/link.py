@@ -32,6 +32,17 @@ from pipeline.types import Fact, Section
 
 PEOPLE = {"名", "人", "人次"}
 
+# punctuation-level patterns the grouping code uses (the language cues are in rules/link.yaml)
+_BREAKDOWN = regex.compile(r"其中[,，:：]?", regex.V1)
+_SPLIT_BREAKDOWN = regex.compile(r"其中[,，:：]?|[:：]", regex.V1)
+_NEXT_SENTENCE_BREAKDOWN = regex.compile(r"[^\d,，;；。]{0,12}?。(其中[,，:：]?)", regex.V1)
+_NESTED_BREAKDOWN = regex.compile(r"^[^\d;；。]{0,20}?其中", regex.V1)
+_CLAUSE_MARK = regex.compile(r"[,，;；]", regex.V1)
+_PLACE_TAIL = regex.compile(r"[:：]$|各\p{Han}{0,2}$|共$", regex.V1)
+_PAREN = regex.compile(r"[(（][^)）]*[)）]", regex.V1)
+_NOUN = regex.compile(r"\p{Han}{1,4}", regex.V1)
+_COORDINATED = regex.compile(r"\s*[和、及与]\s*", regex.V1)
+
 
 @dataclass
 class RatioGroup:
@@ -142,7 +153,7 @@ class Linker:
                 return int(parse_plain(m.group("n"))[0])
             except NumberError:
                 return 1
-        head = regex.split(r"其中[,，:：]?|[:：]", head)[-1]
+        head = _SPLIT_BREAKDOWN.split(head)[-1]
         return len([p for p in head.split("、") if p.strip()]) or 1
 
     # ---- projects ------------------------------------------------------------
@@ -164,8 +175,8 @@ class Linker:
                 f.each = self.times(f)
             if "table_breakdown" in f.rule or "table_place_cell" in f.rule:
                 c0, _ = self.scope(f, "cell")
-                head = regex.split(r"[,，;；]", self.text[c0:f.start])[-1]
-                f.place = regex.sub(r"[:：]$|各\p{Han}{0,2}$|共$", "", head).strip() or None
+                head = _CLAUSE_MARK.split(self.text[c0:f.start])[-1]
+                f.place = _PLACE_TAIL.sub("", head).strip() or None
 
     # ---- sums ----------------------------------------------------------------
     def sums(self) -> list[SumGroup]:
@@ -244,7 +255,7 @@ class Linker:
         """其中 opening a clause run with no total before it in that run (按资金来源分,其中…):
         the total is an earlier figure of the paragraph that the parts add up to, if any."""
         out = []
-        for m in regex.finditer(r"其中[,，:：]?", self.text):
+        for m in _BREAKDOWN.finditer(self.text):
             a, b = self.layout.scope(m.start(), "semi")
             if self.between(a, m.start(), ("count", "target", "actual", "amount")):
                 continue
@@ -306,12 +317,12 @@ class Linker:
         if len(parts) < 2:
             return parts
         gap = self.text[parts[0][0].end:parts[1][0].start]
-        if "、" not in gap or regex.search(r"[,，;；]", gap):
+        if "、" not in gap or _CLAUSE_MARK.search(gap):
             return parts
         for k in range(1, len(parts) - 1):
             gap = self.text[parts[k][0].end:parts[k + 1][0].start]
             # …沙县区14个,其余8县共32个: the remainder still belongs to the list
-            if regex.search(r"[,，;；]", gap) and not self.re_remainder.search(gap):
+            if _CLAUSE_MARK.search(gap) and not self.re_remainder.search(gap):
                 return parts[: k + 1]
         return parts
 
@@ -322,7 +333,7 @@ class Linker:
             start = t.end + m.end()
         else:
             # 新增城区停车泊位8000个。其中…: the breakdown opens the next sentence
-            m = regex.match(r"[^\d,，;；。]{0,12}?。(其中[,，:：]?)", self.text[t.end:b + 4])
+            m = _NEXT_SENTENCE_BREAKDOWN.match(self.text[t.end:b + 4])
             if not m:
                 return None
             start = t.end + m.end()
@@ -372,7 +383,7 @@ class Linker:
             parts.append(p)
             # a part followed by 其中 has sub-parts up to the next ；: they are not siblings
             _, pb = self.scope(f, "semi")
-            if regex.match(r"^[^\d;；。]{0,20}?其中", self.text[f.end:pb]):
+            if _NESTED_BREAKDOWN.match(self.text[f.end:pb]):
                 skip_to = pb
         if len(parts) < 2:
             return None
@@ -412,7 +423,7 @@ class Linker:
         if best:
             return best[0]
         # the status may follow the figure, past a parenthesis: 1项(…项目)因故暂缓实施
-        after = regex.sub(r"[(（][^)）]*[)）]", "", after)[:16]
+        after = _PAREN.sub("", after)[:16]
         for name, rx in self.re_status.items():
             if rx.search(after):
                 return name
@@ -545,7 +556,7 @@ class Linker:
         return [SumGroup(head[0], parts, "sum.children_plan_money", complete=True)]
 
     def noun(self, f: Fact) -> str:
-        m = regex.match(r"\p{Han}{1,4}", self.text[f.end:f.end + 4])
+        m = _NOUN.match(self.text[f.end:f.end + 4])
         return m.group(0) if m else ""
 
     def s7_table_rows(self) -> list[SumGroup]:
@@ -658,7 +669,7 @@ class Linker:
         # the rates of one 分别 list are joined by 和/、/及 only
         joined = [rates[0]] if rates else []
         for f in rates[1:]:
-            if regex.fullmatch(r"\s*[和、及与]\s*", self.text[joined[-1].end:f.start]):
+            if _COORDINATED.fullmatch(self.text[joined[-1].end:f.start]):
                 joined.append(f)
             else:
                 break

@@ -10,6 +10,7 @@ name stands right before it (…继续实施全民技能提升工程4000万元).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -25,11 +26,9 @@ ORG = regex.compile(r"^(?:省|市|县|区)\p{Han}{1,16}?(?:委员会|管理局|�
 NAME_NOISE = regex.compile(r"^(?:继续)?(?:实施|开展|推进)|(?:项目|工程|行动|服务)(?:的资金)?$|[“”\"\s]|\d+(?:\.\d+)?", regex.V1)
 
 
+@lru_cache(maxsize=4096)
 def _category(project: str | None) -> str | None:
-    try:
-        from extractors.category import categorize
-    except ImportError:
-        return None
+    from extractors.category import categorize
     return categorize(project) if project else None
 
 

@@ -41,6 +41,18 @@ class Rule:
     after: regex.Pattern | None = None
     caption: regex.Pattern | None = None
     header: regex.Pattern | None = None
+    # the conditions of a context rule, read once (the hot loop asks them for every figure)
+    applies: frozenset | None = None
+    units: frozenset | None = None
+    units_not: frozenset | None = None
+    scope: str = "clause"
+
+    def __post_init__(self) -> None:
+        d = self.data
+        self.applies = frozenset(d["applies_to"]) if d.get("applies_to") else None
+        self.units = frozenset(d["units"]) if d.get("units") else None
+        self.units_not = frozenset(d["units_not"]) if d.get("units_not") else None
+        self.scope = d.get("scope", "clause")
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -104,9 +116,6 @@ def _alternation(words: list[str]) -> str:
 def load(dir_: str | Path | None = None) -> Rules:
     """Read every YAML file under the rules folder, validate and compile it."""
     root = rules_dir(dir_)
-    if dir_ is not None:
-        # every loader in this process and its workers (meta, categories) reads the same folder
-        os.environ["MINSHENG_RULES"] = str(root)
     files = sorted(root.rglob("*.yaml"))
     if not files:
         raise RulesError(f"no rules (*.yaml) in {root}")

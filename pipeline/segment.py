@@ -24,6 +24,9 @@ SCOPE_DELIMS = {
 }
 
 
+_DELIM_RE = {kind: regex.compile("[" + regex.escape(chars) + "]") for kind, chars in SCOPE_DELIMS.items()}
+
+
 @dataclass
 class Table:
     index: int
@@ -275,5 +278,5 @@ def segment(text: str, conf: dict) -> Layout:
             s.end = min(s.end, tail_from)
     layout = Layout(text=text, sections=sections, boilerplate=boiler, tables=tables)
     for kind, chars in SCOPE_DELIMS.items():
-        layout._delims[kind] = [i for i, ch in enumerate(text) if ch in chars]
+        layout._delims[kind] = [m.start() for m in _DELIM_RE[kind].finditer(text)]
     return layout
