@@ -39,6 +39,8 @@ def parse_plain(num: str) -> tuple[Decimal, int]:
             raise NumberError(f"not a number: {num!r}") from e
         decimals = len(s.split(".", 1)[1]) if "." in s else 0
         return value, decimals
+    if s == "百":                        # 百分之百: cn2an wants 一百
+        s = "一百"
     try:
         out = cn2an.cn2an(s, "smart")
     except (ValueError, KeyError) as e:

@@ -93,6 +93,8 @@ class Linker:
         self.re_subitems = c(conf["subitem_count"])
         self.re_status = {k: c(v) for k, v in conf["status"].items()}
         self.re_remainder = c(conf["remainder"])
+        self.re_respective = c(conf["respective_list"])
+        self.re_level_head = c(conf["level_head"])
         self.re_place_count = c(conf["place_count"])
         self.re_plan = c(conf["plan_amount"])
         self.re_split_source = c(conf["split_by_source"])
@@ -321,14 +323,23 @@ class Linker:
             return parts
         for k in range(1, len(parts) - 1):
             gap = self.text[parts[k][0].end:parts[k + 1][0].start]
-            # …沙县区14个,其余8县共32个: the remainder still belongs to the list
-            if _CLAUSE_MARK.search(gap) and not self.re_remainder.search(gap):
+            # …沙县区14个,其余8县共32个: the remainder still belongs to the list; so does a
+            # clause that opens with the next paying level (…已全部到位,市级资金到位4800万元),
+            # but not one that brings other money in (…,带动社会投资约6亿元)
+            seen = {f.level for f, _ in parts[: k + 1]}
+            nxt = parts[k + 1][0]
+            after_comma = _CLAUSE_MARK.split(gap)[-1]
+            next_level = (None not in seen and nxt.level is not None and nxt.level not in seen
+                          and self.re_level_head.match(after_comma))
+            if _CLAUSE_MARK.search(gap) and not self.re_remainder.search(gap) and not next_level:
                 return parts[: k + 1]
         return parts
 
     def s1_breakdown(self, t: Fact) -> SumGroup | None:
         a, b = self.scope(t, "semi")
         m = self.re_breakdown.search(self.text[t.end:b])
+        if m and self.between(t.end, t.end + m.start(), ("count", "target", "actual", "amount", "percent")):
+            return None          # another figure stands between: the breakdown is its
         if m:
             start = t.end + m.end()
         else:
@@ -349,7 +360,9 @@ class Linker:
         if len(parts) < 2 and not any(n > 1 for _, n in parts):
             return None
         region = self.text[start:parts[-1][0].end]
-        complete = bool(self.re_complete.search(region)) or self.by_level(parts)
+        # 分别为… names every part; a remainder or a split by paying level does too
+        complete = bool(self.re_complete.search(region) or self.re_respective.search(m.group(0))) \
+            or self.by_level(parts)
         return SumGroup(t, parts, "sum.breakdown", complete=complete, over_is_error=self.disjoint_places(parts),
                         reason="" if complete else "the 其中 list may name only some of the parts")
 
@@ -564,12 +577,23 @@ class Linker:
         for sec in self.layout.sections:
             if sec.level != 3 or not sec.label.isdigit():
                 continue
-            tt = self.title_targets(sec)
+            per_place = lambda f: "target.table_breakdown" in f.rule or "target.table_place_cell" in f.rule
+            line_end = self.text.find("\n", sec.start)
+            line_end = line_end if line_end >= 0 else len(self.text)
+            # the item's target: in its title, or in its own row (a 年度目标 column)
+            tt = self.title_targets(sec) or [f for f in self.between(sec.start, line_end, ("target",))
+                                             if not per_place(f) and not f.per_unit]
+            rows_all = [f for f in self.facts if sec.start <= f.start < sec.end and f.kind == "target"
+                        and per_place(f)]
+            # the total counts what the rows count (惠及居民13500户 over 魏都区:5200户…, not 162个小区)
+            units = [f.unit for f in rows_all]
+            unit = max(set(units), key=units.count) if units else None
+            tt = [f for f in tt if f.unit == unit] or [f for f in tt if compatible(f.unit, unit) and len(tt) == 1]
             if not tt:
                 continue
             total = tt[0]
             rows = [f for f in self.facts if sec.start <= f.start < sec.end and f.kind == "target"
-                    and ("target.table_breakdown" in f.rule or "target.table_place_cell" in f.rule)
+                    and per_place(f)
                     and compatible(f.unit, total.unit) and f is not total]
             if len(rows) < 2 and not any((f.each or 1) > 1 for f in rows):
                 continue
@@ -730,6 +754,17 @@ class Linker:
                 if self.re_share_whole.search(self.text[t.end:num.start]) and compatible(t.unit, num.unit):
                     return RatioGroup(p, num, t, "ratio.share_of_total")
         if num is not None:
+            # 占一般公共预算支出22.4亿元的81.2%: the whole is written inside the 占 phrase
+            c0, _ = self.scope(p, "clause")
+            k = self.text.rfind("占", c0, p.start)
+            if k >= 0:
+                kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
+                inner = [f for f in self.between(k, p.start, kinds) if not f.per_unit and not f.delta]
+                if inner:
+                    earlier = [f for f in self.between(self.scope(p, "semi")[0], k, kinds)
+                               if not f.per_unit and not f.delta]
+                    if earlier:
+                        return RatioGroup(p, earlier[-1], inner[-1], "ratio.share_of_named")
             whole = self.labelled_whole(p, num)
             if whole is not None:
                 return RatioGroup(p, num, whole, "ratio.share_of_named")

@@ -28,7 +28,7 @@ RENDERED = {".html", ".docx", ".pdf"}   # made from a .txt sample with tools/ren
 PERCENT_KINDS = {"completion", "share", "growth", "other"}
 LEVELS = {"central", "provincial", "city", "county", "social", None}
 # hedges that let a ratio hold for an interval the point value misses (GOLD.md)
-HEDGE_WORDS = ("more than", "at least", "less than", "around")
+HEDGE_WORDS = ("more than", "at least", "less than", "around", "rounded", "interval")
 
 
 def samples() -> list[Path]:

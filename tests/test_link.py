@@ -51,6 +51,9 @@ RATIOS = [
     # R4: a share of a whole named by words stated elsewhere
     ("本年支出合计9759.38万元。一般公共预算财政拨款支出9746.50万元,占本年支出合计的99.86%。",
      ("consistent", D("97465000"), D("97593800"), D("99.86"), "ratio.share_of_named")),
+    # the whole written inside the 占 phrase: 18.6/22.4 = 83.04%, not 81.2
+    ("全年民生支出18.6亿元,占一般公共预算支出22.4亿元的81.2%。",
+     ("inconsistent", D(1860000000), D(2240000000), D("81.2"), "ratio.share_of_named")),
     # a progress table's row
     ("序号\t项目名称\t年度目标\t截至9月底完成\t完成率\n1\t改造提升农贸市场\t30个\t22个\t73.3%\n",
      ("consistent", D(22), D(30), D("73.3"), "ratio.table_row")),
@@ -104,6 +107,15 @@ SUMS = [
     # places do not overlap: more than the total is an error even without a remainder
     ("(三)新增城区停车泊位8000个。其中红花岗区、汇川区各3000个,新蒲新区2500个。",
      ("inconsistent", D(8000), [D(2500), D(3000), D(3000)], "sum.breakdown")),
+    # 分别为 names every part: 168 + 215 + 209 = 592, not 612
+    ("农村公路共计612公里,分别为县道改造168公里、乡道改造215公里、村道提升209公里。",
+     ("inconsistent", D(612), [D(168), D(209), D(215)], "sum.breakdown")),
+    # money by paying level runs on past a comma while new levels come
+    ("工程资金到位57300万元,其中中央资金21000万元、省级资金14500万元已全部到位,市级资金到位4800万元,县级资金到位12600万元,社会资本到位4400万元。",
+     ("consistent", D(573000000), sorted([D(210000000), D(145000000), D(48000000), D(126000000), D(44000000)]), "sum.breakdown")),
+    # a count of places is not the total of a breakdown by place
+    ("186件工程分布在全市9个县(市、区),其中会泽县42件、宣威市38件、麒麟区106件。",
+     ("consistent", D(186), [D(38), D(42), D(106)], "sum.breakdown")),
     # a 合计 row against the rows above it
     ("县(市、区)\t任务数(处)\t已完工(处)\n麒麟区\t4\t3\n沾益区\t5\t4\n马龙区\t3\t2\n合计\t12\t10\n",
      ("inconsistent", D(10), [D(2), D(3), D(4)], "sum.table_total_row")),

@@ -65,7 +65,7 @@ def test_numerals_parse_plain_value_and_decimals(written, value, decimals):
     assert dec == decimals
 
 
-@pytest.mark.parametrize("written", ["", "  ", "1.2.3", "abc", "百", "万", "点五", "1e5", "NaN"])
+@pytest.mark.parametrize("written", ["", "  ", "1.2.3", "abc", "万", "点五", "1e5", "NaN"])
 def test_numerals_parse_plain_rejects_non_numbers_with_number_error(written):
     with pytest.raises(NumberError):
         parse_plain(written)
@@ -226,3 +226,8 @@ def test_numerals_thousands_separated_round_trip(whole, places):
     assert type(value) is Decimal
     assert value == D(f"{whole}{frac}")
     assert decimals == places
+
+
+def test_numerals_bare_hundred_is_one_hundred():
+    """百分之百: the rule hands the parser 百 alone."""
+    assert parse_plain("百") == (D(100), 0)
