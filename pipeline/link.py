@@ -21,7 +21,6 @@ A group that cannot show its breakdown is complete only allows a consistent verd
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import regex
 

@@ -55,7 +55,6 @@ class Layout:
     boilerplate: list[tuple[int, int]]
     tables: list[Table]
     _delims: dict[str, list[int]] = field(default_factory=dict)
-    _sec_starts: list[int] = field(default_factory=list)
 
     def scope(self, offset: int, kind: str, end: int | None = None) -> tuple[int, int]:
         """The span of the clause/semi/sentence/cell/line around [offset, end)."""
