@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: setup test run bench bench-quick
+.PHONY: setup test run bench bench-quick bench-pdf
 
 $(STAMP): pyproject.toml
 	python3 -m venv .venv
@@ -25,3 +25,7 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) bench/bench.py --quick
+
+# PDF pages/s: the reader, the whole pipeline and pdfplumber.extract_text on the same files
+bench-pdf: $(STAMP)
+	$(PY) bench/pdf_reader.py
