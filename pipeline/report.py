@@ -187,7 +187,9 @@ def section_path(text: str, offset: int) -> list[str]:
     """The headings (一、 > （一） > 1.) above `offset`: where in the document a check sits."""
     stack: list[tuple[int, str]] = []
     pos = 0
-    for line in text[:offset].split("\n"):
+    # up to the end of the check's own line: a heading that opens it is where the check sits
+    line_end = text.find("\n", offset)
+    for line in text[:line_end if line_end >= 0 else len(text)].split("\n"):
         here, pos = pos, pos + len(line) + 1
         s = line.strip()
         if _ANNEX.match(s):

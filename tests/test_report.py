@@ -136,3 +136,10 @@ def test_table_rows_and_annex() -> None:
     assert section_path(text, text.index("160条")) == ["附件"]
     html, n = highlight(text, text.index("9\t"), len(text) - 1, [[text.index("160条"), text.index("160条") + 4]])
     assert str(html) == "9 │ 小街小巷 │ 盐湖区:<mark>160条</mark>" and n == 1
+
+
+def test_section_path_of_a_check_that_opens_its_heading():
+    """A check whose evidence starts with its own heading sits in that heading, not the one before."""
+    from pipeline.report import section_path
+    text = "二、分项进展情况\n(二)关爱一线。为2万名人员体检。\n(三)新增城区停车泊位8000个。其中红花岗区3000个。\n"
+    assert section_path(text, text.find("(三)"))[-1].startswith("(三)")
