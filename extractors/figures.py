@@ -60,6 +60,23 @@ def _requires(rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rule
     return True
 
 
+def _unit_column(offset: int, text: str, layout: Layout, rules: Rules) -> str | None:
+    """The row's own unit, where the table has a 单位 column (序号 | 项目 | 单位 | 年度目标 | 完成)."""
+    table = layout.table_at(offset)
+    if table is None or not table.header:
+        return None
+    col = next((i for i, h in enumerate(table.header) if h in ("单位", "计量单位")), None)
+    if col is None:
+        return None
+    a = text.rfind("\n", 0, offset) + 1
+    b = text.find("\n", offset)
+    cells = text[a:b if b >= 0 else len(text)].split("\t")
+    if col >= len(cells):
+        return None
+    cell = cells[col].strip()
+    return cell if rules.compile(r"^(?:{COUNT_UNIT})$").match(cell) else None
+
+
 def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact]:
     """All figures of the text, in order of offset, with no two overlapping."""
     neg = negative_spans(text, rules)
@@ -120,9 +137,9 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
         # a bare number under a heading that names its unit: 任务数(处)
         head = layout.column_header(m.start()) or ""
         hm = rules.compile(r"[(（](?P<u>{COUNT_UNIT})[)）]").search(head)
-        if not hm:
+        unit = hm.group("u") if hm else _unit_column(m.start(), text, layout, rules)
+        if not unit or (head and regex.search(r"率|%|序号", head)):
             return None
-        unit = hm.group("u")
     kind = rule.get("produce")
     fact = Fact(doc=doc, kind=kind, value=q.value, unit=unit, approx=q.approx,
                 text=m.group(0), start=m.start(), end=m.end(), rule=rule.id, quantity=q)

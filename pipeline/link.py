@@ -41,6 +41,7 @@ _PLACE_TAIL = regex.compile(r"[:：]$|各\p{Han}{0,2}$|共$", regex.V1)
 _PAREN = regex.compile(r"[(（][^)）]*[)）]", regex.V1)
 _NOUN = regex.compile(r"\p{Han}{1,4}", regex.V1)
 _COORDINATED = regex.compile(r"\s*[和、及与]\s*", regex.V1)
+_PROGRESS = regex.compile(r"已|目前|截至|累计", regex.V1)
 
 
 @dataclass
@@ -301,16 +302,35 @@ class Linker:
 
     def disjoint_places(self, parts: list[tuple[Fact, int]]) -> bool:
         """Every part is named by a place: places do not overlap."""
-        for f, _ in parts:
-            a, _ = self.scope(f, "clause")
-            if not self.re_place_part.search(self.text[a:f.start]):
-                return False
-        return True
+        return all(self.place_named(f) for f, _ in parts)
 
     def by_level(self, parts: list[tuple[Fact, int]]) -> bool:
         """Money split by paying level (中央…, 省级…, 市级…) lists every level that paid."""
         levels = [f.level for f, _ in parts]
         return all(f.kind == "amount" for f, _ in parts) and None not in levels and len(set(levels)) == len(levels)
+
+    def homogeneous(self, t: Fact, parts: list[tuple[Fact, int]]) -> list[tuple[Fact, int]]:
+        """The parts of one breakdown are of one sort: a list ends where the text turns to what is
+        done (…各1个,目前已建成4个: the 4 is progress, not a part), and where some parts count in
+        the total's own unit, parts in 个 are of something else (4所 …, 新增学位720个)."""
+        if not parts:
+            return parts
+        same = lambda f: f.unit == t.unit or f.unit in PEOPLE and t.unit in PEOPLE
+        if t.kind != "amount" and any(same(f) for f, _ in parts):
+            parts = [(f, n) for f, n in parts if same(f)]
+        elif t.kind != "amount" and (t.unit in PEOPLE or t.unit in ("户", "户次")):
+            parts = [(f, n) for f, n in parts if f.unit != "个"]   # 2.3万户 is not split in 个
+        # …各1个,目前已建成4个,其余2个: the list ends where the text turns to progress
+        if parts and self.status_of(parts[0][0]) is None:
+            for k, (f, _) in enumerate(parts[1:], 1):
+                a, _ = self.scope(f, "clause")
+                if self.status_of(f) is not None or _PROGRESS.search(self.text[a:f.start]):
+                    return parts[:k]
+        return parts
+
+    def place_named(self, f: Fact) -> bool:
+        a, _ = self.scope(f, "clause")
+        return bool(self.re_place_part.search(self.text[a:f.start]))
 
     def enumeration(self, parts: list[tuple[Fact, int]]) -> list[tuple[Fact, int]]:
         """A list whose items are joined by 、 ends at the first comma after it
@@ -330,7 +350,9 @@ class Linker:
             after_comma = _CLAUSE_MARK.split(gap)[-1]
             next_level = (None not in seen and nxt.level is not None and nxt.level not in seen
                           and self.re_level_head.match(after_comma))
-            if _CLAUSE_MARK.search(gap) and not self.re_remainder.search(gap) and not next_level:
+            more_places = self.place_named(parts[k][0]) and self.place_named(nxt)
+            if _CLAUSE_MARK.search(gap) and not self.re_remainder.search(gap) and not next_level \
+                    and not more_places:
                 return parts[: k + 1]
         return parts
 
@@ -338,7 +360,14 @@ class Linker:
         a, b = self.scope(t, "semi")
         m = self.re_breakdown.search(self.text[t.end:b])
         if m and self.between(t.end, t.end + m.start(), ("count", "target", "actual", "amount", "percent")):
-            return None          # another figure stands between: the breakdown is its
+            # another figure stands between: the breakdown is that figure's, unless the parts
+            # count in this total's unit and not in the other's (改造老旧小区186个,惠及居民
+            # 2.3万户,其中茅箭区48个…)
+            between = self.between(t.end, t.end + m.start(), ("count", "target", "actual", "amount"))
+            first = next(iter(self._parts(t, t.end + m.end(), b)), None)
+            if first is None or t.kind == "amount" or first[0].unit != t.unit or \
+                    any(f.unit == t.unit for f in between):
+                return None
         if m:
             start = t.end + m.end()
         else:
@@ -355,7 +384,7 @@ class Linker:
             close2 = self.text.find("）", start, b)
             ends = [x for x in (close, close2) if x >= 0]
             b = min(ends) if ends else b
-        parts = self.enumeration(self._parts(t, start, b))
+        parts = self.homogeneous(t, self.enumeration(self._parts(t, start, b)))
         if len(parts) < 2 and not any(n > 1 for _, n in parts):
             return None
         region = self.text[start:parts[-1][0].end]
@@ -662,6 +691,9 @@ class Linker:
             # the numerator is what was done: never a target; a target stated in the same
             # clause run (计划5.5万人,实际完成6.12万人 / 6.12万人,目标5.5万人) is the denominator
             done = [f for f in before if f.kind != "target" and self.is_count(f)]
+            # 已建成650个,其中湄江街道380个,完成率81.3%: the rate is of the 650, not of its part
+            while len(done) >= 2 and _BREAKDOWN.search(self.text[done[-2].end:done[-1].start]):
+                done.pop()
             local = [f for f in before if f.kind == "target" and not f.per_unit and f.each is None
                      and id(f) not in self.parts_of_sums]
             num = done[-1] if done else None
@@ -772,6 +804,13 @@ class Linker:
                 for g in self.sum_groups:
                     if any(f is num for f, _ in g.parts):
                         return RatioGroup(p, num, g.total, "ratio.share_of_breakdown")
+                # a lone part after 其中: the whole is the figure before the 其中
+                s0, _ = self.scope(p, "semi")
+                kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
+                for w in reversed(self.between(s0, num.start, kinds)):
+                    if _BREAKDOWN.search(self.text[w.end:num.start]) and \
+                            (num.kind == "amount" or compatible(w.unit, num.unit)):
+                        return RatioGroup(p, num, w, "ratio.share_of_breakdown")
         return RatioGroup(p, num, None, "ratio.share", "the whole it is a share of is not stated as a figure")
 
     def labelled_whole(self, p: Fact, num: Fact) -> Fact | None:
