@@ -241,7 +241,7 @@ def _work(doc: str, path: str) -> dict[str, Any]:
         key = cache_key(_W["salt"], doc, sha)
         try:
             write.atomic_write_text(cache_path(_W["cache"], key),
-                                    json.dumps(rendered, ensure_ascii=False), durable=False)
+                                    write.dumps(rendered), durable=False)
             out["key"] = key
             return out
         except (OSError, MemoryError) as e:   # the cache is an optimization: hand it back

@@ -24,6 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import orjson
+
 from pipeline.types import DocResult
 
 TABLES = ("documents", "facts", "checks", "records")
@@ -78,9 +80,10 @@ def jsonable(x: Any) -> Any:
     return x
 
 
-def dumps(row: dict[str, Any]) -> str:
-    """One JSONL line (no newline): UTF-8 text, keys in the row's own (fixed) order."""
-    return json.dumps(row, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+def dumps(row: Any) -> str:
+    """One JSONL line (no newline): UTF-8 text, keys in the row's own (fixed) order.
+    orjson: the serialization was a third of a document's time with the json module."""
+    return orjson.dumps(row).decode("utf-8")
 
 
 def document_row(doc: str, row: dict[str, Any] | None, *, sha256: str | None,
@@ -149,7 +152,7 @@ def csv_cell(v: Any) -> Any:
     if v is True or v is False:
         return "true" if v else "false"
     if type(v) in (list, dict):
-        return json.dumps(v, ensure_ascii=False)
+        return dumps(v)
     return v
 
 
