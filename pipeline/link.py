@@ -4,17 +4,21 @@ stated total (sum groups). Cue words are data (rules/link.yaml).
 
 Ratio groups
   R1 completion percent over counts: numerator = the nearest count before it in the
-     same clause run; denominator = the project's target (the nearest target before it
-     in the same project item, or in the same clause run).
+     same clause run that is not a target (nor a part after 其中; the k-th one for the k-th
+     rate of a 分别 list); denominator = a target in that run, else the project's target
+     (its item, or its own heading's title or first sentences), else the whole before 中.
   R2 completion percent over money: numerator = the nearest amount before it;
      denominator = a plan amount (安排/计划/总投资) earlier in the same section.
-  R3 share: "50件…中48件…,占比96%".
+  R3 share: "50件…中48件…,占比96%"; R4 the whole named or written inside the 占 phrase;
+     R5 a bare 占N% of the total a part belongs to. Table rows: roles from column headings.
 Sum groups
-  S1 total, then 其中/即/(…) and its parts; S2 parts, then 共计 total; S3 "N件…中, a件…, b件";
-  S4 a status partition (已完工/正在施工/未开工) against the project's target or an equal
-  earlier count; S5 a project's sub-items (①②③) against its title; S6 children's intro
-  counts (涉及6件实事) against the parent's; S7 a target table's per-place rows against
-  the item's title; S8 an anaphoric total (该10件) of the sentence before.
+  S1 total, then 其中/即/分别为/(…) and its parts (also opening the next sentence, or with
+  no total before it: then only an equal earlier figure); splits by source; S2 parts, then
+  共计 total; S3 "N件…中, a件…, b件"; S4 a status partition (已完工/正在施工/未开工)
+  against the project's target or an equal earlier count; S5 a project's sub-items (①②③)
+  against its title; S6 children's intro counts (涉及6件实事) or planned amounts against the
+  parent's; S7 a target table's per-place rows against the item's target; S8 an anaphoric
+  total (该10件) of the sentence before; S9 a table's 合计 row, column by column.
 A group that cannot show its breakdown is complete only allows a consistent verdict
 (else unverifiable): arithmetic errors are reported only where the text leaves no doubt.
 """
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 
 import regex
 
+from extractors.context import COORDINATED as _COORDINATED
 from extractors.numerals import NumberError, parse_plain
 from pipeline.rules import Rules
 from pipeline.segment import Layout
@@ -40,8 +45,7 @@ _CLAUSE_MARK = regex.compile(r"[,，;；]", regex.V1)
 _PLACE_TAIL = regex.compile(r"[:：]$|各\p{Han}{0,2}$|共$", regex.V1)
 _PAREN = regex.compile(r"[(（][^)）]*[)）]", regex.V1)
 _NOUN = regex.compile(r"\p{Han}{1,4}", regex.V1)
-_COORDINATED = regex.compile(r"\s*[和、及与]\s*", regex.V1)
-_PROGRESS = regex.compile(r"已|目前|截至|累计", regex.V1)
+
 
 
 @dataclass
@@ -93,6 +97,7 @@ class Linker:
         self.re_subitems = c(conf["subitem_count"])
         self.re_status = {k: c(v) for k, v in conf["status"].items()}
         self.re_remainder = c(conf["remainder"])
+        self.re_progress = c(conf["progress"])
         self.re_respective = c(conf["respective_list"])
         self.re_level_head = c(conf["level_head"])
         self.re_place_count = c(conf["place_count"])
@@ -324,7 +329,7 @@ class Linker:
         if parts and self.status_of(parts[0][0]) is None:
             for k, (f, _) in enumerate(parts[1:], 1):
                 a, _ = self.scope(f, "clause")
-                if self.status_of(f) is not None or _PROGRESS.search(self.text[a:f.start]):
+                if self.status_of(f) is not None or self.re_progress.search(self.text[a:f.start]):
                     return parts[:k]
         return parts
 
