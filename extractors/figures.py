@@ -115,23 +115,20 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
     if rule.get("produce") == "count" and num == "一" and not g.get("scale"):
         return None
     scale = g.get("scale")
-    if rule.get("in_table") and layout.table_at(m.start()) is None:
+    table = layout.table_at(m.start()) if rule.get("in_table") else None
+    if rule.get("in_table") and table is None:
         return None
-    table = None
-    if rule.get("in_table") and rule.get("produce") == "amount":
-        table = layout.table_at(m.start())
-        unit = table.unit_at(m.start()) if table is not None else None
+    if table is not None and rule.get("produce") == "amount":
+        # a bare money cell takes the table's unit (单位：万元) as its scale
+        unit = table.unit_at(m.start())
         if not unit:
             return None
-        scale = {"万元": "万", "亿元": "亿", "千元": None, "元": None}[unit]
+        scale = {"万元": "万", "亿元": "亿", "千元": "千", "元": None}[unit]
     try:
         q = parse_quantity(num, scale, (g.get("pre"), g.get("mid"), g.get("mid2"), g.get("post")),
                            rules.hedges, rules.scales)
     except NumberError:
         return None
-    if table is not None and table.unit_at(m.start()) == "千元":
-        q = parse_quantity(num, None, (), rules.hedges, rules.scales)
-        q = type(q)(value=q.value * 1000, decimals=q.decimals, step=q.step * 1000)
     unit = rule.get("unit") or g.get("unit")
     if rule.get("header_unit"):
         # a bare number under a heading that names its unit: 任务数(处)

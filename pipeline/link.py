@@ -120,8 +120,13 @@ class Linker:
     def between(self, a: int, b: int, kinds: tuple[str, ...]) -> list[Fact]:
         return [f for f in self.facts if a <= f.start and f.end <= b and f.kind in kinds]
 
+    @staticmethod
+    def stock(f: Fact) -> bool:
+        """A quantity in its own right: not a rate (30万元/个, 各…) nor a change (比上年增加…)."""
+        return not f.per_unit and not f.delta
+
     def is_count(self, f: Fact) -> bool:
-        return f.kind in ("count", "target", "actual") and not f.per_unit and not f.delta
+        return f.kind in ("count", "target", "actual") and self.stock(f)
 
     def item_of(self, f: Fact) -> Section | None:
         """The project a figure belongs to: the outermost item (1., ①, a table item) or,
@@ -267,7 +272,7 @@ class Linker:
             if self.between(a, m.start(), ("count", "target", "actual", "amount")):
                 continue
             inside = self.between(m.end(), b, ("count", "target", "actual", "amount"))
-            inside = [f for f in inside if not f.per_unit and not f.delta]
+            inside = [f for f in inside if self.stock(f)]
             if not inside:
                 continue
             # the list is of the first part's sort: counts, or money
@@ -297,13 +302,13 @@ class Linker:
             if len(parts) < 2 or not self.by_level(parts):
                 continue
             sec = self.layout.section_at(m.start())
-            prior = [f for f in self.between(sec.start, m.start(), ("amount",)) if not f.per_unit and not f.delta]
+            prior = [f for f in self.between(sec.start, m.start(), ("amount",)) if self.stock(f)]
             if prior:
                 out.append(SumGroup(prior[-1], parts, "sum.split_by_source", complete=True))
         return out
 
     def _parts_kind(self, kind: str, a: int, b: int) -> list[tuple[Fact, int]]:
-        return [(f, f.each or 1) for f in self.between(a, b, (kind,)) if not f.per_unit and not f.delta]
+        return [(f, f.each or 1) for f in self.between(a, b, (kind,)) if self.stock(f)]
 
     def disjoint_places(self, parts: list[tuple[Fact, int]]) -> bool:
         """Every part is named by a place: places do not overlap."""
@@ -517,8 +522,7 @@ class Linker:
         return out
 
     def title_targets(self, sec: Section) -> list[Fact]:
-        return [f for f in self.facts if f.kind == "target" and sec.start <= f.start < sec.title_end
-                and f.end <= max(sec.title_end, f.end)]
+        return [f for f in self.facts if f.kind == "target" and sec.start <= f.start < sec.title_end]
 
     def s5_subitems(self) -> list[SumGroup]:
         out = []
@@ -587,7 +591,7 @@ class Linker:
             got = []
             for f in self.between(a, b, ("amount",)):
                 c0, _ = self.scope(f, "clause")
-                if not f.per_unit and not f.delta and self.re_plan.search(self.text[c0:f.start]):
+                if self.stock(f) and self.re_plan.search(self.text[c0:f.start]):
                     got.append(f)
             return got
         head = planned(sec.title_end, kids[0].start)
@@ -682,7 +686,7 @@ class Linker:
                     continue
             a, _ = self.scope(p, "semi")
             before = [f for f in self.facts if a <= f.start and f.end <= p.start and f.kind != "percent"
-                      and not f.per_unit and not f.delta]
+                      and self.stock(f)]
             resp = self.respectively(p, before)
             if resp is not None:
                 before = resp
@@ -735,7 +739,7 @@ class Linker:
                 break
         if p not in joined or len(joined) < 2:
             return None
-        counts = [f for f in self.between(s0, k, ("count", "actual", "amount")) if not f.per_unit and not f.delta]
+        counts = [f for f in self.between(s0, k, ("count", "actual", "amount")) if self.stock(f)]
         if len(counts) < len(joined):
             return None
         counts = counts[-len(joined):]
@@ -795,10 +799,10 @@ class Linker:
             k = self.text.rfind("占", c0, p.start)
             if k >= 0:
                 kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
-                inner = [f for f in self.between(k, p.start, kinds) if not f.per_unit and not f.delta]
+                inner = [f for f in self.between(k, p.start, kinds) if self.stock(f)]
                 if inner:
                     earlier = [f for f in self.between(self.scope(p, "semi")[0], k, kinds)
-                               if not f.per_unit and not f.delta]
+                               if self.stock(f)]
                     if earlier:
                         return RatioGroup(p, earlier[-1], inner[-1], "ratio.share_of_named")
             whole = self.labelled_whole(p, num)
