@@ -37,11 +37,19 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_MB = 200.0
 DEFAULT_MAX_MEMORY_MB = 4096
 # Imported once in the parent before the workers fork, so each worker starts warm
-# (a fresh process importing a PDF library took seconds) and shares the pages.
-WARM_MODULES = ("pipeline.process", "pipeline.ingest", "pipeline.readers.text",
-                "pipeline.readers.html", "pipeline.readers.pdf", "pipeline.readers.docx",
-                "pipeline.readers.xlsx", "pdfplumber", "pypdfium2", "docx", "openpyxl",
-                "lxml.html", "opencc", "cn2an", "cpca")
+# (a fresh process importing a PDF library took seconds) and shares the pages. Only the
+# readers a run's files need: a folder of .txt does not pay for PDF and HTML libraries.
+WARM_TEXT_MODULES = ("pipeline.process", "pipeline.ingest", "pipeline.readers.text",
+                     "opencc", "cn2an", "cpca", "charset_normalizer")
+WARM_READERS = {
+    "html": ("pipeline.readers.html", "lxml.html", "trafilatura"),
+    "pdf": ("pipeline.readers.pdf", "pypdfium2", "pdfplumber.table"),
+    "docx": ("pipeline.readers.docx", "docx"),
+    "xlsx": ("pipeline.readers.xlsx", "openpyxl"),
+}
+_SUFFIX_READER = {".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html",
+                  ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
+                  ".xls": "xlsx", ".et": "xlsx"}
 
 # Processed once in the parent before the workers fork: libraries that build their state
 # on first use (jieba's dictionary, gazetteers, converters) then start warm in every
@@ -53,10 +61,14 @@ WARM_TEXT = ("运城市人民政府关于2019年民生实事进展情况的通�
 log = logging.getLogger("minsheng.run")
 
 
-def warm_up(rules: Any) -> None:
-    """Import the readers and run one small document through process() (see WARM_TEXT)."""
+def warm_up(rules: Any, docs: list[str] | None = None) -> None:
+    """Import the readers the docs need (all of them when docs is None) and run one small
+    document through process() (see WARM_TEXT)."""
     logging.getLogger("jieba").setLevel(logging.WARNING)   # its 'Building prefix dict' line
-    for m in WARM_MODULES:
+    readers = set(WARM_READERS) if docs is None else \
+        {_SUFFIX_READER[s] for s in {Path(d).suffix.lower() for d in docs} if s in _SUFFIX_READER}
+    modules = WARM_TEXT_MODULES + tuple(m for r in sorted(readers) for m in WARM_READERS[r])
+    for m in modules:
         try:
             importlib.import_module(m)
         except Exception as e:   # a reader not written yet: its files fail with a reason
@@ -444,7 +456,7 @@ def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: 
     from pebble import ProcessExpired, ProcessPool
 
     rules_id = f"{id(rules)}:{rules_hash}"
-    warm_up(rules)
+    warm_up(rules, [doc for doc, _ in todo])
     # Forked workers inherit the loaded rules and warm modules (spawn would reload them).
     _W.update(rules=rules, rules_id=rules_id)
     pool = ProcessPool(max_workers=min(jobs, len(todo)), max_tasks=0,
