@@ -80,19 +80,19 @@ def _unit_column(offset: int, text: str, layout: Layout, rules: Rules) -> str | 
 def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact]:
     """All figures of the text, in order of offset, with no two overlapping."""
     neg = negative_spans(text, rules)
-    cands: list[Candidate] = []
     order = {r.id: i for i, r in enumerate(rules.rules)}
-    for stem in FIGURE_FILES:
-        for rule in rules.of(stem):
-            for m in rule.pattern.finditer(text):
-                c = _candidate(doc, rule, m, text, layout, rules, neg)
-                if c:
-                    cands.append(c)
-    cands.sort(key=lambda c: (-(c.end - c.start), c.start, order[c.rule.id]))
+    matches = [(m, rule) for stem in FIGURE_FILES for rule in rules.of(stem)
+               for m in rule.pattern.finditer(text)]
+    # longest first, then earliest, then rule order; a match is vetted (_candidate) only
+    # when no figure already taken overlaps it: most are shadowed by a longer one
+    matches.sort(key=lambda mr: (mr[0].start() - mr[0].end(), mr[0].start(), order[mr[1].id]))
     taken: list[tuple[int, int]] = []
     facts = []
-    for c in cands:
-        if _overlaps((c.start, c.end), taken):
+    for m, rule in matches:
+        if _overlaps(m.span(), taken):
+            continue
+        c = _candidate(doc, rule, m, text, layout, rules, neg)
+        if c is None:
             continue
         bisect.insort(taken, (c.start, c.end))
         facts.append(c.fact)

@@ -102,6 +102,11 @@ def load_rules(path: Path | None = None) -> MetaRules:
 
 # --------------------------------------------------------------------------- script
 
+# A character's vote, worked out once per process: +1 traditional only, -1 simplified
+# only, 0 neither or not Han (a few thousand distinct characters at most).
+_SCRIPT_VOTE: dict[str, int] = {}
+
+
 def detect_script(raw_text: str) -> str:
     """'traditional' or 'simplified': which script the published text is written in.
 
@@ -109,21 +114,22 @@ def detect_script(raw_text: str) -> str:
     only s2t changes (simplified forms); characters both change, or neither, say
     nothing. Per-character so that a short text still votes; no Han → simplified.
     """
-    counts = Counter(_HAN.findall(raw_text))
-    if not counts:
-        return "simplified"
-    chars = list(counts)
-    # one OpenCC call per direction: newline-separated characters convert one by one
-    to_s = _T2S.convert("\n".join(chars)).split("\n")
-    to_t = _S2T.convert("\n".join(chars)).split("\n")
-    if len(to_s) != len(chars) or len(to_t) != len(chars):
-        raise RuntimeError("OpenCC changed the number of lines while converting characters")
-    trad = simp = 0
-    for c, s, t in zip(chars, to_s, to_t):
-        if s != c and t == c:
-            trad += counts[c]
-        elif t != c and s == c:
-            simp += counts[c]
+    counts = Counter(raw_text)
+    new = [c for c in counts if c not in _SCRIPT_VOTE]
+    for c in new:
+        if not _HAN.match(c):
+            _SCRIPT_VOTE[c] = 0
+    new = [c for c in new if c not in _SCRIPT_VOTE]
+    if new:
+        # one OpenCC call per direction: newline-separated characters convert one by one
+        to_s = _T2S.convert("\n".join(new)).split("\n")
+        to_t = _S2T.convert("\n".join(new)).split("\n")
+        if len(to_s) != len(new) or len(to_t) != len(new):
+            raise RuntimeError("OpenCC changed the number of lines while converting characters")
+        for c, s, t in zip(new, to_s, to_t):
+            _SCRIPT_VOTE[c] = 1 if (s != c and t == c) else -1 if (t != c and s == c) else 0
+    trad = sum(n for c, n in counts.items() if _SCRIPT_VOTE[c] > 0)
+    simp = sum(n for c, n in counts.items() if _SCRIPT_VOTE[c] < 0)
     return "traditional" if trad > simp else "simplified"
 
 
