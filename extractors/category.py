@@ -125,6 +125,7 @@ def scores(project: str, tax: Taxonomy | None = None) -> dict[str, float]:
     return out
 
 
+@lru_cache(maxsize=8192)     # a city's project names recur in every report of the year
 def categorize(project: str | None) -> str:
     """The category of a project name; 其他 when nothing matches or there is no name."""
     if not project or not project.strip():

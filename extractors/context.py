@@ -71,9 +71,7 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
     if rule.units_not is not None and fact.unit in rule.units_not:
         return None
     v = view or View(fact, text, layout)
-    data = rule.data
-    in_table = data.get("in_table")
-    if in_table is not None and (v.table() is not None) != in_table:
+    if rule.in_table is not None and (v.table() is not None) != rule.in_table:
         return None
     if rule.caption is not None and (v.table() is None or not rule.caption.search(v.table().caption)):
         return None
@@ -81,9 +79,9 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
         head = v.header()
         if head is None or not rule.header.search(head):
             return None
-    if data.get("section_lead") and not v.opens_section():
+    if rule.section_lead and not v.opens_section():
         return None
-    if data.get("in_title") and not v.in_title():
+    if rule.in_title and not v.in_title():
         return None
     prefix, suffix = v.around(rule.scope)
     dist, length = 0, 0
@@ -110,12 +108,12 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
             hit = rule_matches(rule, fact, text, layout, view)
             if hit is None:
                 continue
-            for key in rule.get("set"):
-                rank = (*hit, order[rule.id])
+            rank = (*hit, order[rule.id])
+            for key, _ in rule.sets:
                 if key not in best or rank < best[key][0]:
                     best[key] = (rank, rule)
         for key, (_, rule) in best.items():
-            value = rule.get("set")[key]
+            value = rule.data["set"][key]
             if key == "kind":
                 fact.kind = value
             elif key == "percent_kind":

@@ -46,6 +46,10 @@ class Rule:
     units: frozenset | None = None
     units_not: frozenset | None = None
     scope: str = "clause"
+    in_table: bool | None = None
+    section_lead: bool = False
+    in_title: bool = False
+    sets: tuple = ()                      # the (attribute, value) pairs a context rule sets
 
     def __post_init__(self) -> None:
         d = self.data
@@ -53,6 +57,10 @@ class Rule:
         self.units = frozenset(d["units"]) if d.get("units") else None
         self.units_not = frozenset(d["units_not"]) if d.get("units_not") else None
         self.scope = d.get("scope", "clause")
+        self.in_table = d.get("in_table")
+        self.section_lead = bool(d.get("section_lead"))
+        self.in_title = bool(d.get("in_title"))
+        self.sets = tuple((d.get("set") or {}).items()) if self.type == "context" else ()
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)

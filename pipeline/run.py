@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import orjson
+
 from pipeline import write
 
 # Post-run steps, each `f(out: Path) -> None`, run after the final rename. A missing
@@ -528,8 +530,7 @@ def _failed(doc: str, error: str, *, fmt: str | None, sha256: str | None,
 
 def _load_entry(cache: Path, key: str, doc: str, rules_hash: str) -> dict[str, Any]:
     try:
-        with open(cache_path(cache, key), encoding="utf-8") as f:
-            return json.load(f)
+        return orjson.loads(cache_path(cache, key).read_bytes())
     except (OSError, ValueError) as e:
         return _failed(doc, f"cached result unreadable ({_one_line_exc(e)}); "
                                        "run again with --force", fmt=_fmt_of(doc),
@@ -558,24 +559,30 @@ def _cross_doc(writer: write.OutputWriter, summary: RunSummary) -> None:
             summary.warnings.append(f"cross-document checks skipped: {_one_line_exc(e)}")
         return
     try:
-        import inspect
-        params = inspect.signature(mod.cross_doc_checks).parameters
-        if len(params) >= 3:
-            # only what cross-doc matching uses: memory stays small on a large corpus
-            checks = mod.cross_doc_checks(
-                writer.read_records(),
-                writer.read_rows("facts", lambda f: f.get("kind") == "target"
-                                 and f.get("place") is not None),
-                writer.read_rows("documents"))
+        if hasattr(mod, "cross_doc_streamed"):
+            # one city and year at a time, reading back only those documents' rows:
+            # memory follows the largest city-year group, not the corpus
+            checks = mod.cross_doc_streamed(writer.documents(), writer.read_doc_lines)
         else:
-            checks = mod.cross_doc_checks(writer.read_records())
-        rows = [c.contract() if hasattr(c, "contract") else dict(c) for c in checks]
+            import inspect
+            params = inspect.signature(mod.cross_doc_checks).parameters
+            if len(params) >= 3:
+                checks = mod.cross_doc_checks(
+                    writer.read_records(),
+                    writer.read_rows("facts", lambda f: f.get("kind") == "target"
+                                     and f.get("place") is not None),
+                    writer.read_rows("documents"))
+            else:
+                checks = mod.cross_doc_checks(writer.read_records())
+        # rendered to a spool file as they come; checks.* untouched if this raises
+        spool = writer.spool_checks(c.contract() if hasattr(c, "contract") else dict(c)
+                                    for c in checks)
     except Exception as e:   # never lose the per-document outputs to this step
         summary.warnings.append(f"cross-document checks failed: {_one_line_exc(e)}")
         return
-    summary.checks += len(rows)
-    summary.inconsistent += sum(1 for c in rows if c.get("verdict") == "inconsistent")
-    writer.add_checks(rows)
+    summary.checks += len(spool)
+    summary.inconsistent += spool.inconsistent
+    writer.add_spooled(spool)
 
 
 def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
