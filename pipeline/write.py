@@ -229,6 +229,23 @@ def _sigint_deferred() -> Iterator[None]:
             raise KeyboardInterrupt
 
 
+# tables whose per-document byte ranges the writer remembers (see OutputWriter.read_docs)
+SPANNED = ("records", "facts")
+
+
+class CheckSpool:
+    """Rendered check rows in a file; in memory only (doc, start, kind, seq, offset,
+    lengths) per row, and the counts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.keys: list[tuple[str, int, str, int, int, int, int]] = []
+        self.inconsistent = 0
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 class OutputWriter:
     """Appends rendered entries, in the order given, to OUT/.tmp-*/; `commit` moves the
     files into OUT."""
@@ -239,8 +256,12 @@ class OutputWriter:
         self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.out))
         self.texts = self.tmp / "texts"
         self.texts.mkdir()
-        self._jsonl = {t: open(self.tmp / f"{t}.jsonl", "w", encoding="utf-8", newline="")
-                       for t in TABLES}
+        # binary: a document's rows are then a byte range we know without tell()
+        self._jsonl = {t: open(self.tmp / f"{t}.jsonl", "wb") for t in TABLES}
+        self._pos = dict.fromkeys(TABLES, 0)
+        # doc -> table -> [(offset, length)] of its rows in records/facts.jsonl, so the
+        # cross-document step reads back only the documents it compares (read_docs)
+        self._spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
         # utf-8-sig: the BOM makes Excel on a Chinese Windows machine read UTF-8, not GBK
         self._csv = {t: open(self.tmp / f"{t}.csv", "w", encoding="utf-8-sig", newline="")
                      for t in TABLES}
@@ -250,7 +271,12 @@ class OutputWriter:
     def add(self, rendered: dict[str, Any]) -> None:
         """Append one document's rows and text (callers pass them sorted by doc id)."""
         for t in TABLES:
-            self._jsonl[t].write(rendered["jsonl"][t])
+            data = rendered["jsonl"][t].encode("utf-8")
+            if data and t in SPANNED:
+                spans = self._spans.setdefault(rendered["doc"], {})
+                spans.setdefault(t, []).append((self._pos[t], len(data)))
+            self._jsonl[t].write(data)
+            self._pos[t] += len(data)
             self._csv[t].write(rendered["csv"][t])
         if rendered.get("text") is not None:
             p = text_path(self.texts, rendered["doc"])
@@ -260,11 +286,71 @@ class OutputWriter:
                 f.write(rendered["text"])
 
     def add_checks(self, checks: Iterable[dict[str, Any]]) -> None:
-        """Checks that span documents (crossdoc), appended after the per-document ones."""
-        rows = [jsonable(c) for c in checks]
-        rows.sort(key=lambda r: (str(r.get("doc")), _int(r.get("start")), str(r.get("kind"))))
-        self._jsonl["checks"].write(jsonl_lines(rows))
-        self._csv["checks"].write(csv_lines("checks", rows))
+        """Checks that span documents (crossdoc), appended after the per-document ones,
+        sorted by (doc, start, kind)."""
+        self.add_spooled(self.spool_checks(checks))
+
+    def spool_checks(self, checks: Iterable[dict[str, Any]]) -> CheckSpool:
+        """Render checks (a list or a generator) to a file beside the outputs, keeping
+        only each row's sort key in memory. Nothing reaches checks.* yet, so when
+        `checks` raises the outputs are as they were (the spool is removed)."""
+        fd, name = tempfile.mkstemp(prefix="checks-", suffix=".spool", dir=self.tmp)
+        spool = CheckSpool(Path(name))
+        try:
+            with open(fd, "wb") as f:
+                pos = 0
+                for seq, c in enumerate(checks):
+                    r = jsonable(c)
+                    j = (dumps(r) + "\n").encode("utf-8")
+                    v = csv_lines("checks", [r]).encode("utf-8")
+                    # seq: a stable sort, as sorting the whole list was
+                    spool.keys.append((str(r.get("doc")), _int(r.get("start")),
+                                       str(r.get("kind")), seq, pos, len(j), len(v)))
+                    spool.inconsistent += r.get("verdict") == "inconsistent"
+                    f.write(j)
+                    f.write(v)
+                    pos += len(j) + len(v)
+        except BaseException:
+            spool.path.unlink(missing_ok=True)
+            raise
+        return spool
+
+    def add_spooled(self, spool: CheckSpool) -> None:
+        """Append spooled checks to checks.jsonl/.csv in (doc, start, kind) order."""
+        spool.keys.sort()
+        try:
+            with open(spool.path, "rb") as f:
+                for *_, pos, nj, nv in spool.keys:
+                    f.seek(pos)
+                    data = f.read(nj + nv)
+                    self._jsonl["checks"].write(data[:nj])
+                    self._csv["checks"].write(data[nj:].decode("utf-8"))
+        finally:
+            spool.path.unlink(missing_ok=True)
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """documents.jsonl as written so far, one row at a time."""
+        self._jsonl["documents"].flush()
+        with open(self.tmp / "documents.jsonl", "rb") as f:
+            for line in f:
+                yield orjson.loads(line)
+
+    def read_doc_lines(self, table: str, docs: Iterable[str]) -> Iterator[bytes]:
+        """The JSONL lines (bytes, no newline) of `table` (records or facts) of the given
+        documents only, in the order given: each document's rows are read from where
+        `add` wrote them, nothing else is touched."""
+        if table not in SPANNED:
+            raise ValueError(f"only {' and '.join(SPANNED)} are read by document, not {table}")
+        self._jsonl[table].flush()
+        with open(self.tmp / f"{table}.jsonl", "rb") as f:
+            for doc in docs:
+                for pos, n in self._spans.get(doc, {}).get(table, ()):
+                    f.seek(pos)
+                    yield from filter(None, f.read(n).split(b"\n"))
+
+    def read_docs(self, table: str, docs: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """read_doc_lines as rows."""
+        return map(orjson.loads, self.read_doc_lines(table, docs))
 
     def read_records(self) -> list[dict[str, Any]]:
         """records.jsonl as written so far (for cross-document checks)."""

@@ -118,3 +118,130 @@ def test_target_figure_is_located_in_the_other_documents_evidence() -> None:
     [c] = cross_doc_checks(rows)
     assert c.other["figures_b"] == [[408, 412]]          # 全市今年计划改造|221条|
     assert c.start == 1000 and c.figures[0] == (1004, 1008)   # 盐湖区：|160条|
+
+
+# --- the run's streaming path: one city and year at a time, from the writer's files ---
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from pipeline import run as runmod, write  # noqa: E402
+from pipeline.crossdoc import cross_doc_for_run, cross_doc_streamed  # noqa: E402
+
+# Small real documents: two city-year pairs whose targets disagree (运城 2019 and 常德 2021;
+# 常德 sorts first as a group, 运城's docs first by name), and three documents without a
+# partner: another city, no city or year, the same city in another year.
+SMALL_RUN = {
+    "a_notice.txt": "运城市人民政府办公室关于做好2019年市政府实施的10件民生实事的通知\n\n"
+                    "2019年市政府实施以下民生实事。\n\n"
+                    "一、实施中心城区和各县城小街小巷改造提升工程。全市今年计划改造186条。市住建局牵头实施。\n\n"
+                    "二、免费送戏下乡2000场。市文旅局牵头实施。\n",
+    "b_report.txt": "运城市人民政府关于2019年承诺民生实事办理情况的报告\n\n"
+                    "一、2019年1-9月民生实事进展情况\n\n"
+                    "1.实施中心城区和各县城小街小巷改造提升工程。全市今年计划改造221条。截至9月底,已完工98条,完工率44%。\n\n"
+                    "2.免费送戏下乡2000场。截至9月底,已演出1500场,完成75%。\n",
+    "c_lonely.txt": "临沂市人民政府关于2019年民生实事进展情况的报告\n\n"
+                    "1.新建日间照料中心。全市今年计划新建60个。截至5月底,已完成30个,完成50%。\n",
+    "d_noyear.txt": "关于民生实事进展情况的报告\n\n"
+                    "1.新建日间照料中心。全市今年计划新建60个。截至5月底,已完成30个,完成50%。\n",
+    "e_other_year.txt": "运城市人民政府关于2020年承诺民生实事办理情况的报告\n\n"
+                        "1.实施中心城区和各县城小街小巷改造提升工程。全市今年计划改造300条。截至9月底,已完工98条,完工率33%。\n",
+    "g_notice.txt": "常德市人民政府关于做好2021年民生实事的通知\n\n"
+                    "一、新建城区幼儿园。全市今年计划新建50所。市教育局牵头实施。\n",
+    "h_report.txt": "常德市人民政府关于2021年民生实事进展情况的报告\n\n"
+                    "1.新建城区幼儿园。全市今年计划新建40所。截至9月底,已建成20所,完成50%。\n",
+}
+PAIRED = {"a_notice.txt", "b_report.txt", "g_notice.txt", "h_report.txt"}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, list[str]]]]:
+    """A real run (real rules and extraction) over SMALL_RUN, noting what the
+    cross-document step read back from the writer's files."""
+    src = tmp_path_factory.mktemp("in")
+    for name, text in SMALL_RUN.items():
+        (src / name).write_text(text, encoding="utf-8")
+    out = tmp_path_factory.mktemp("run") / "out"
+    reads: list[tuple[str, list[str]]] = []
+    real = write.OutputWriter.read_doc_lines
+
+    def read_doc_lines(self, table, docs):
+        docs = list(docs)
+        for line in real(self, table, docs):
+            reads.append((table, [json.loads(line)["doc"]]))
+            yield line
+        reads.append((table, docs))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(write.OutputWriter, "read_doc_lines", read_doc_lines)
+        s = runmod.run([src], runmod.RunOptions(out=out, jobs=1, quiet=True, progress=False,
+                                                post_run=False))
+    assert s.failed == 0 and not s.warnings, s.warnings
+    return out, reads
+
+
+def test_streamed_run_writes_what_cross_doc_checks_finds(small_run) -> None:
+    out, _ = small_run
+    expected = [write.jsonable(c.contract()) for c in cross_doc_for_run(out)]
+    expected.sort(key=lambda r: (r["doc"], r["start"], r["kind"]))
+    assert [(r["doc"], r["reported"], r["computed"]) for r in expected] == \
+        [("a_notice.txt", 186, 221), ("g_notice.txt", 50, 40)]
+    lines = (out / "checks.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    tail = lines[-len(expected):]
+    assert "".join(tail) == write.jsonl_lines(expected)          # byte for byte, in order
+    assert json.loads(lines[-len(expected) - 1])["kind"] != "cross_doc"
+    csv_text = (out / "checks.csv").read_bytes().decode("utf-8")      # keep the \r\n
+    assert csv_text.endswith(write.csv_lines("checks", expected))
+
+
+def test_documents_without_a_city_year_partner_are_never_read(small_run) -> None:
+    out, reads = small_run
+    records = [json.loads(x) for x in (out / "records.jsonl").read_text("utf-8").splitlines()]
+    with_targets = {r["doc"] for r in records if r.get("target") is not None}
+    assert with_targets == set(SMALL_RUN)     # every document had rows that could match
+    read_docs = {d for _, docs in reads for d in docs}
+    assert read_docs == PAIRED                # ... but only the paired ones were read back
+    assert {t for t, _ in reads} == {"records", "facts"}
+
+
+def test_streamed_equals_cross_doc_checks_on_the_writers_files(tmp_path: Path) -> None:
+    """The seeds-like rows (records and per-place facts) through a real OutputWriter:
+    the streaming path and cross_doc_checks over everything agree, check for check."""
+    notice, report = "002_notice.txt", "000_report.txt"
+    rows = seeds_like()
+    by_doc: dict[str, dict] = {}
+    for doc in (report, notice, "003_lonely.txt", "004_no_city.txt"):
+        by_doc[doc] = {"doc": doc, "document": write.document_row(
+            doc, {"status": "ok", "city": None if doc == "004_no_city.txt" else
+                  "临沂市" if doc == "003_lonely.txt" else "运城市",
+                  "year": 2019, "period_end": "2019-09-30" if doc == report else None},
+            sha256=None, rules_hash=None), "facts": [], "checks": [], "records": [],
+            "text": None}
+    for r in rows:
+        if r.get("place"):   # the county table as per-place target facts, not records
+            by_doc[r["doc"]]["facts"].append(
+                {"doc": r["doc"], "kind": "target", "value": r["target"], "unit": r["unit"],
+                 "text": f"{r['target']}条", "start": r["start"], "end": r["end"],
+                 "project": r["project"], "place": r["place"]})
+        else:
+            by_doc[r["doc"]]["records"].append(r)
+    for doc in ("003_lonely.txt", "004_no_city.txt"):
+        by_doc[doc]["records"] = [{**r, "doc": doc} for r in by_doc[report]["records"]]
+    w = write.OutputWriter(tmp_path / "out")
+    try:
+        for doc in sorted(by_doc):
+            w.add(write.render(by_doc[doc]))
+        whole = cross_doc_checks(w.read_records(), w.read_rows("facts"), w.read_rows("documents"))
+        asked: list[str] = []
+
+        def lines(table, docs):
+            asked.extend(docs)
+            return w.read_doc_lines(table, docs)
+        streamed = list(cross_doc_streamed(w.documents(), lines))
+    finally:
+        w.abort()
+    assert [(c.reported, c.computed) for c in whole] == [(Decimal(186), Decimal(221))]
+    assert [c.contract() for c in streamed] == [c.contract() for c in whole]
+    assert set(asked) == {notice, report}

@@ -165,3 +165,49 @@ def test_empty_tables_still_have_headers(tmp_path):
     header = (out / "facts.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.split(",")[:3] == ["doc", "kind", "value"]
     assert (out / "facts.jsonl").read_bytes() == b""
+
+
+def test_read_doc_lines_reads_only_the_documents_asked(tmp_path):
+    w = write.OutputWriter(tmp_path / "out")
+    try:
+        for d in ["a.txt", "b.txt", "c.txt"]:
+            r = _result(d)
+            r.records = [{"project": f"{d} 项目 {i}", "target": Decimal(i)} for i in range(3)]
+            w.add(write.render(write.entry_from_result(d, r, sha256="s", rules_hash="r")))
+        w.add(write.render(write.failed_entry("d.pdf", "empty", fmt="pdf", sha256=None,
+                                              rules_hash="r")))
+        got = [json.loads(x) for x in w.read_doc_lines("records", ["c.txt", "a.txt", "d.pdf"])]
+        assert [(r["doc"], r["target"]) for r in got] == [("c.txt", 0), ("c.txt", 1),
+                                                          ("c.txt", 2), ("a.txt", 0),
+                                                          ("a.txt", 1), ("a.txt", 2)]
+        assert [f["start"] for f in w.read_docs("facts", ["b.txt"])] == [3, 11, 20]
+        assert [d["doc"] for d in w.documents()] == ["a.txt", "b.txt", "c.txt", "d.pdf"]
+        with pytest.raises(ValueError):
+            list(w.read_doc_lines("checks", ["a.txt"]))
+    finally:
+        w.abort()
+
+
+def test_checks_that_fail_midway_leave_checks_untouched(tmp_path):
+    out = tmp_path / "out"
+    w = write.OutputWriter(out)
+    w.add(write.render(write.entry_from_result("a.txt", _result("a.txt"), sha256="s",
+                                               rules_hash="r")))
+
+    def checks():
+        yield {"doc": "a.txt", "kind": "cross_doc", "verdict": "inconsistent", "start": 0}
+        raise RuntimeError("crossdoc bug")
+    with pytest.raises(RuntimeError):
+        w.spool_checks(checks())
+    spool = w.spool_checks(iter([
+        {"doc": "b.txt", "kind": "cross_doc", "verdict": "inconsistent", "start": 0},
+        {"doc": "a.txt", "kind": "cross_doc", "verdict": "consistent", "start": 9},
+        {"doc": "a.txt", "kind": "cross_doc", "verdict": "inconsistent", "start": 9, "n": 2}]))
+    assert (len(spool), spool.inconsistent) == (3, 2)
+    w.add_spooled(spool)
+    assert not list(w.tmp.glob("*.spool"))
+    w.commit()
+    checks_rows = [json.loads(x) for x in (out / "checks.jsonl").read_text("utf-8").splitlines()]
+    assert len(checks_rows) == 3 + 3            # the three per-document ones, then these
+    assert [(c["doc"], c["verdict"]) for c in checks_rows[3:]] == [
+        ("a.txt", "consistent"), ("a.txt", "inconsistent"), ("b.txt", "inconsistent")]
