@@ -131,13 +131,12 @@ class Linker:
     def item_of(self, f: Fact) -> Section | None:
         """The project a figure belongs to: the outermost item (1., ①, a table item) or,
         failing that, the innermost heading whose title states a target ((六)新建公厕150座)."""
-        sec = self.layout.section_at(f.start)
-        chain = [sec, *self.layout.ancestors(sec)]
-        items = [s for s in chain if s.level >= 3]
-        if items:
-            return items[-1]
+        item = self.layout.outer_item(f.start)
+        if item is not None:
+            return item
         # only the figure's own heading (an inline 一是 aside): a parent's plan is another project's
-        own = next((s for s in chain if 0 < s.level < 5), None)
+        sec = self.layout.section_at(f.start)
+        own = next((s for s in [sec, *self.layout.ancestors(sec)] if 0 < s.level < 5), None)
         if own is not None and (self.title_targets(own) or self.lead_targets(own)):
             return own
         return None

@@ -77,15 +77,10 @@ def money_by_project(text: str, layout: Layout, facts: list[Fact], totals: set[i
         head_core = _core(head)
         named = [p for p, c in cores.items() if len(head_core) >= 4 and len(c) >= 4
                  and (head_core in c or c in head_core)]
-        owner = max(named, key=len) if named else f.project if f.sub_item is None and _in_item(layout, f) else None
+        owner = max(named, key=len) if named else f.project if f.sub_item is None and layout.outer_item(f.start) is not None else None
         if owner:
             out[owner] = out.get(owner, Decimal(0)) + f.value
     return out
-
-
-def _in_item(layout: Layout, f: Fact) -> bool:
-    sec = layout.section_at(f.start)
-    return any(s.level >= 3 for s in [sec, *layout.ancestors(sec)])
 
 
 def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,

@@ -81,6 +81,13 @@ class Layout:
             out.append(sec)
         return out
 
+    def outer_item(self, offset: int) -> Section | None:
+        """The outermost project item (1., ①, a table item: level 3 and deeper) around
+        offset, if the offset is inside one."""
+        sec = self.section_at(offset)
+        items = [s for s in [sec, *self.ancestors(sec)] if s.level >= 3]
+        return items[-1] if items else None
+
     def children(self, sec: Section) -> list[Section]:
         return [s for s in self.sections if s.parent == sec.index]
 
