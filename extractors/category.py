@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jieba
-import yaml
+from pipeline.rules import read_yaml
 
 def _rules_file() -> Path:
     """rules/categories.yaml in the one rules folder (pipeline.rules.rules_dir)."""
@@ -48,7 +48,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Read the taxonomy YAML; raise ValueError naming the entry that is malformed."""
     path = path or _rules_file()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_bytes())
     except OSError as e:
         raise ValueError(f"cannot read the category rules {path}: {e}") from e
     if not isinstance(data, dict) or not isinstance(data.get("categories"), list):

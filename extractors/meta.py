@@ -19,7 +19,8 @@ from typing import Any
 import cpca
 import opencc
 import regex
-import yaml
+
+from pipeline.rules import read_yaml
 
 RULES_FILE = "meta.yaml"
 
@@ -74,8 +75,7 @@ def _rule(spec: dict[str, Any]) -> Rule:
 def load_rules(path: Path | None = None) -> MetaRules:
     """Read and compile rules/meta.yaml once per path."""
     path = path or rules_dir() / RULES_FILE
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = read_yaml(Path(path).read_bytes())
     yr, per, pl = data["year"], data["period"], data["place"]
     issuers = []
     for spec in pl["issuer_contexts"]:

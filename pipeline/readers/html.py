@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import codecs
-import os
 import re
 from functools import lru_cache
-from pathlib import Path
 
 from pipeline.readers.text import decode as decode_text
 from pipeline.types import RawDoc, ReadError
@@ -266,10 +264,9 @@ def _int(v, default: int) -> int:
 
 @lru_cache(maxsize=1)
 def _chrome_rules() -> tuple[int, re.Pattern, re.Pattern]:
-    import yaml
+    from pipeline.rules import read_yaml, rules_dir
 
-    path = Path(os.environ.get("MINSHENG_RULES", Path(__file__).resolve().parents[2] / "rules"))
-    spec = yaml.safe_load((path / "lexicon" / "boilerplate.yaml").read_text(encoding="utf-8"))
+    spec = read_yaml((rules_dir() / "lexicon" / "boilerplate.yaml").read_bytes())
     pat = re.compile("|".join(f"(?:{p})" for p in spec["patterns"]))
     words = "|".join(re.escape(w) for w in sorted(spec["words"], key=len, reverse=True))
     only_words = re.compile(rf"^(?:[\s|｜/【】\[\]·•>＞-]*(?:{words}))+[\s|｜/【】\[\]·•>＞-]*$")
