@@ -407,22 +407,37 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
     writer: write.OutputWriter | None = None
     phases = summary.phases
     phases["scan"] = time.perf_counter() - t_start
-    try:
-        if todo:
-            _run_pool(todo, jobs, opts, rules, rules_hash, salt, cache, entries, keys, timing,
-                      progress, task)
-        phases["process"] = time.perf_counter() - t_start - phases["scan"]
-        if progress is not None:
-            progress.update(task, description="writing")
-        t_write = time.perf_counter()
-        writer = write.OutputWriter(out)
-        for doc, _ in found:         # sorted by doc id (find_inputs sorts)
-            entry = entries.get(doc)
+    written, t_write = 0, 0.0
+
+    def drain() -> None:
+        """Write, in doc-id order, every document whose result is in. The parent does this
+        while the workers read the next files, so little is left to write after the pool."""
+        nonlocal written, t_write
+        t = time.perf_counter()
+        while written < len(found):          # found is sorted by doc id (find_inputs sorts)
+            doc = found[written][0]
+            entry = entries.pop(doc, None)
             if entry is None:
+                if doc not in keys:
+                    break                    # not done yet
                 entry = _load_entry(cache, keys[doc], doc, rules_hash)
             _count(summary, entry)
             writer.add(entry)
-        phases["write"] = time.perf_counter() - t_write
+            written += 1
+        t_write += time.perf_counter() - t
+
+    try:
+        writer = write.OutputWriter(out)
+        if todo:
+            _run_pool(todo, jobs, opts, rules, rules_hash, salt, cache, entries, keys, timing,
+                      progress, task, on_result=drain)
+        phases["process"] = time.perf_counter() - t_start - phases["scan"]
+        if progress is not None:
+            progress.update(task, description="writing")
+        drain()
+        if written != len(found):
+            raise RuntimeError(f"no result for {found[written][0]}: please report this bug")
+        phases["write"] = t_write
         summary.peak_mb["parent_before_cross_doc"] = _peak_rss_mb()
         t_cross = time.perf_counter()
         _cross_doc(writer, summary)
@@ -452,7 +467,7 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
 def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: Any,
               rules_hash: str, salt: str, cache: Path, entries: dict[str, dict[str, Any]],
               keys: dict[str, str], timing: dict[str, dict[str, Any]],
-              progress: Any, task: Any) -> None:
+              progress: Any, task: Any, on_result: Callable[[], None] = lambda: None) -> None:
     import multiprocessing
 
     from pebble import ProcessExpired, ProcessPool
@@ -474,6 +489,7 @@ def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: 
             doc = futures[fut]
             _record_result(doc, fut, opts, rules_hash, entries, keys, timing,
                            ProcessExpired)
+            on_result()
             done += 1
             if progress is not None:
                 rate = done / max(time.perf_counter() - t0, 1e-9)
