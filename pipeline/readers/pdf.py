@@ -1,12 +1,21 @@
 """PDF: the fast path is pypdfium2 (text and geometry per page, ~25x faster than
 pdfminer-based layout). Ruled tables are found with pdfplumber's table geometry
-(merge_edges -> intersections -> cells -> tables) fed with the ruling lines that
-pypdfium2 reports as path objects, and filled with pypdfium2's characters, so a table
-page costs little more than a text page. Output follows the RawDoc conventions: wrapped
-lines joined into paragraphs, tables as tab rows, headers/footers/page numbers dropped."""
+(merge_edges -> intersections -> cells -> tables; the cell step is a faster equivalent
+of pdfplumber's) fed with the ruling lines that pypdfium2 reports as path objects, and
+filled with pypdfium2's characters, so a table page costs little more than a text page.
+Output follows the RawDoc conventions: wrapped lines joined into paragraphs, tables as
+tab rows, headers/footers/page numbers dropped.
+
+Where the time goes: on PDFs whose fonts are embedded, pdfium loads a page and its text
+in ~1.5-2 ms; on PDFs with a non-embedded CJK font (reportlab's STSong-Light, as in
+bench/out/corpus/pdf) it loads a substitute system font per document and decodes the
+outline of every glyph twice (page load and text page), ~10 ms a page on a machine with
+Noto CJK installed. That is pdfium's own time: the Python here is ~1-2.5 ms a page."""
 from __future__ import annotations
 
+import ctypes
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,6 +31,10 @@ _LABEL = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三
 _PAGE_NO = re.compile(r"^\s*([-–—－~]\s*\d{1,4}\s*[-–—－~]|第\s*\d{1,4}\s*页(\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|"
                       r"\d{1,4}\s*/\s*\d{1,4}|\d{1,4}|[-–—]?\s*[ivxlcIVXLC]{1,6}\s*[-–—]?|"
                       r"page\s*\d+(\s*of\s*\d+)?)\s*$", re.I)
+_BAD_CHAR = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff]")   # no char map
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_BREAKS = re.compile(r"[\r\n]+")
+_SPACES = re.compile(r" {2,}")
 _BAND = 0.09          # top/bottom share of the page where headers and footers live
 _MIN_PATHS = 3        # fewer path objects than this: no ruled table on the page
 
@@ -114,10 +127,10 @@ def _read_page(pdf, index: int) -> tuple[Page, int, int]:
         width, height = page.get_size()
         text = textpage.get_text_range()
         count = textpage.count_chars()
-        nonspace = sum(1 for ch in text if not ch.isspace())
-        bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\r\n\t")
-                  or "\ue000" <= ch <= "\uf8ff")
-        tables = _find_tables(page, height) if _path_count(page) >= _MIN_PATHS else []
+        nonspace = sum(map(len, text.split()))      # str.split() splits where isspace()
+        bad = len(_BAD_CHAR.findall(text))
+        paths = _paths(page)
+        tables = _find_tables(paths, height) if len(paths) >= _MIN_PATHS else []
         if len(text) != count:          # characters outside the BMP: no 1:1 index map
             text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
         blocks = _page_blocks(textpage, text, height, tables)
@@ -127,29 +140,92 @@ def _read_page(pdf, index: int) -> tuple[Page, int, int]:
     return Page(width, height, blocks), bad, nonspace
 
 
-def _path_count(page) -> int:
-    import pypdfium2.raw as c
-
-    n = 0
-    for _ in page.get_objects(filter=[c.FPDF_PAGEOBJ_PATH], max_depth=2):
-        n += 1
-        if n >= _MIN_PATHS:
-            break
-    return n
+_C = None
 
 
-def _find_tables(page, height: float) -> list[list[list[tuple | None]]]:
+def _pdfium():
+    """The pdfium functions called once per page object, path segment or char, declared
+    with plain ctypes types (handles as ints) instead of pypdfium2.raw's pointer classes,
+    which roughly halves the cost of each call on pages with hundreds of objects."""
+    global _C
+    if _C is None:
+        import types
+
+        import pypdfium2.raw as c
+
+        H, I, P = ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p   # handle, int, out-pointer
+
+        def fn(name: str, restype, *argtypes):
+            return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(c, name), H).value)
+
+        _C = types.SimpleNamespace(
+            count_objects=fn("FPDFPage_CountObjects", I, H),
+            get_object=fn("FPDFPage_GetObject", H, H, I),
+            count_form_objects=fn("FPDFFormObj_CountObjects", I, H),
+            get_form_object=fn("FPDFFormObj_GetObject", H, H, ctypes.c_ulong),
+            object_type=fn("FPDFPageObj_GetType", I, H),
+            bounds=fn("FPDFPageObj_GetBounds", I, H, P, P, P, P),
+            matrix=fn("FPDFPageObj_GetMatrix", I, H, P),
+            count_segments=fn("FPDFPath_CountSegments", I, H),
+            segment=fn("FPDFPath_GetPathSegment", H, H, I),
+            segment_point=fn("FPDFPathSegment_GetPoint", I, H, P, P),
+            segment_type=fn("FPDFPathSegment_GetType", I, H),
+            loose_charbox=fn("FPDFText_GetLooseCharBox", I, H, I, P),
+            PATH=c.FPDF_PAGEOBJ_PATH, FORM=c.FPDF_PAGEOBJ_FORM, LINETO=c.FPDF_SEGMENT_LINETO,
+            FS_MATRIX=c.FS_MATRIX, FS_RECTF=c.FS_RECTF)
+    return _C
+
+
+def _handle(obj) -> int:
+    """The address behind a pypdfium2 helper (page, textpage), for _pdfium()'s functions."""
+    return ctypes.cast(obj.raw, ctypes.c_void_p).value
+
+
+def _paths(page) -> list[int]:
+    """Handles of the page's path objects, in page order, including those one form
+    XObject deep (what page.get_objects(filter=[PATH], max_depth=2) yields, without a
+    Python wrapper object per page object: text pages have hundreds of objects)."""
+    import pypdfium2 as pdfium
+
+    c = _pdfium()
+    get_type, path, form = c.object_type, c.PATH, c.FORM
+    out: list[int] = []
+
+    def walk(parent: int, count, get, level: int) -> None:
+        n = count(parent)
+        if n < 0:
+            raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+        for i in range(n):
+            obj = get(parent, i)
+            if not obj:
+                raise pdfium.PdfiumError("Failed to get pageobject.")
+            kind = get_type(obj)
+            if kind == path:
+                out.append(obj)
+            elif kind == form and level == 0:
+                walk(obj, c.count_form_objects, c.get_form_object, 1)
+
+    walk(_handle(page), c.count_objects, c.get_object, 0)
+    return out
+
+
+def _find_tables(paths: list[int], height: float) -> list[list[list[tuple | None]]]:
     """Ruled tables as lists of rows of cell bboxes (top-down coordinates), using
     pdfplumber's edge merging and cell building on pdfium's path objects."""
-    import pypdfium2.raw as c
+    import pypdfium2 as pdfium
     from pdfplumber import table as T
 
+    c = _pdfium()
     edges = []
-    for obj in page.get_objects(filter=[c.FPDF_PAGEOBJ_PATH], max_depth=2):
-        if c.FPDFPath_CountSegments(obj.raw) > 5:    # a grid drawn as one path: its lines
+    box = [ctypes.c_float() for _ in range(4)]            # left, bottom, right, top
+    refs = [ctypes.addressof(v) for v in box]
+    for obj in paths:
+        if c.count_segments(obj) > 5:    # a grid drawn as one path: its lines
             edges += _segment_edges(obj, height)
             continue
-        left, bottom, right, top = obj.get_bounds()
+        if not c.bounds(obj, *refs):
+            raise pdfium.PdfiumError("Failed to locate pageobject.")
+        left, bottom, right, top = (v.value for v in box)
         x0, x1, t, b = left, right, height - top, height - bottom
         w, h = x1 - x0, b - t
         if w < 2.5 and h >= 3:
@@ -164,7 +240,7 @@ def _find_tables(page, height: float) -> list[list[list[tuple | None]]]:
     edges = T.merge_edges(edges, 3, 3, 3, 3)
     edges = [e for e in edges if (e["x1"] - e["x0"] if e["orientation"] == "h"
                                   else e["bottom"] - e["top"]) >= 3]
-    cells = T.intersections_to_cells(T.edges_to_intersections(edges, 3, 3))
+    cells = _intersections_to_cells(T.edges_to_intersections(edges, 3, 3))
     tables = []
     for group in T.cells_to_tables(cells):
         rows = [r.cells for r in T.Table(None, group).rows]
@@ -174,22 +250,24 @@ def _find_tables(page, height: float) -> list[list[list[tuple | None]]]:
 
 
 def _segment_edges(obj, height: float) -> list[dict]:
-    """Axis-aligned straight segments of a path object, in page coordinates."""
-    import ctypes
+    """Axis-aligned straight segments of a path object (handle), in page coordinates."""
+    import pypdfium2 as pdfium
 
-    import pypdfium2.raw as c
-
-    m = obj.get_matrix()
+    c = _pdfium()
+    m = c.FS_MATRIX()
+    if not c.matrix(obj, ctypes.addressof(m)):
+        raise pdfium.PdfiumError("Failed to get matrix of pageobject.")
     x, y = ctypes.c_float(), ctypes.c_float()
+    xy = ctypes.addressof(x), ctypes.addressof(y)
     prev = None
     out = []
-    for i in range(c.FPDFPath_CountSegments(obj.raw)):
-        seg = c.FPDFPath_GetPathSegment(obj.raw, i)
-        if not c.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
+    for i in range(c.count_segments(obj)):
+        seg = c.segment(obj, i)
+        if not c.segment_point(seg, *xy):
             continue
         px, py = m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f
-        kind = c.FPDFPathSegment_GetType(seg)
-        if kind == c.FPDF_SEGMENT_LINETO and prev is not None:
+        kind = c.segment_type(seg)
+        if kind == c.LINETO and prev is not None:
             (ax, ay), (bx, by) = prev, (px, py)
             if abs(ay - by) < 1 and abs(ax - bx) >= 3:
                 out.append(_edge("h", min(ax, bx), max(ax, bx), height - ay, height - ay))
@@ -199,30 +277,85 @@ def _segment_edges(obj, height: float) -> list[dict]:
     return out
 
 
+def _intersections_to_cells(intersections: dict) -> list[tuple]:
+    """pdfplumber.table.intersections_to_cells, same cells in the same order, without its
+    quadratic scans: for each intersection (in sorted order) the first point below it and
+    then the first point right of it that share a ruling line with it, and whose corner
+    point closes the cell. Points below/right come from per-column/per-row lists instead
+    of scanning all later points, and the edge sets are built once per point."""
+    points = sorted(intersections)
+    vs = {p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in v["v"]}
+          for p, v in intersections.items()}
+    hs = {p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in v["h"]}
+          for p, v in intersections.items()}
+    columns: dict = {}
+    rows: dict = {}
+    for p in points:           # sorted by x then y: columns go down, rows go right
+        columns.setdefault(p[0], []).append(p)
+        rows.setdefault(p[1], []).append(p)
+    col_at = {p: i for col in columns.values() for i, p in enumerate(col)}
+    row_at = {p: i for row in rows.values() for i, p in enumerate(row)}
+    cells = []
+    for pt in points:
+        pv, ph = vs[pt], hs[pt]
+        right = [q for q in rows[pt[1]][row_at[pt] + 1:] if not ph.isdisjoint(hs[q])]
+        if not right:
+            continue
+        for below in columns[pt[0]][col_at[pt] + 1:]:
+            if pv.isdisjoint(vs[below]):
+                continue
+            cell = None
+            for q in right:
+                corner = (q[0], below[1])
+                if corner in vs and not vs[corner].isdisjoint(vs[q]) \
+                        and not hs[corner].isdisjoint(hs[below]):
+                    cell = (pt[0], pt[1], corner[0], corner[1])
+                    break
+            if cell:
+                cells.append(cell)
+                break
+    return cells
+
+
 def _edge(orient: str, x0: float, x1: float, top: float, bottom: float) -> dict:
     return {"orientation": orient, "x0": x0, "x1": x1, "top": top, "bottom": bottom,
             "width": x1 - x0, "height": bottom - top, "object_type": "line"}
 
 
+def _charbox(textpage, height: float):
+    """A function giving char i's (x0, x1, top, bottom) in top-down coordinates: pdfium's
+    loose char box (textpage.get_charbox(i, loose=True)) read with one raw call into one
+    reused rect, as a table page needs the box of every char."""
+    import pypdfium2 as pdfium
+
+    c = _pdfium()
+    rect = c.FS_RECTF()
+    ref, raw, get = ctypes.addressof(rect), _handle(textpage), c.loose_charbox
+
+    def box(i: int) -> tuple[float, float, float, float]:
+        if not get(raw, i, ref):
+            raise pdfium.PdfiumError("Failed to get charbox.")
+        return rect.left, rect.right, height - rect.top, height - rect.bottom
+    return box
+
+
 def _charboxes(textpage, start: int, end: int, height: float):
     """(x0, x1, top, bottom) per char in [start, end), top-down coordinates."""
-    out = []
-    for i in range(start, end):
-        left, bottom, right, top = textpage.get_charbox(i, loose=True)
-        out.append((left, right, height - top, height - bottom))
-    return out
+    box = _charbox(textpage, height)
+    return [box(i) for i in range(start, end)]
 
 
 def _page_blocks(textpage, text: str, height: float, tables) -> list:
     """Lines (pdfium's own line breaks) outside tables, plus tables, sorted top-down."""
     spans, pos = [], 0
-    for m in re.finditer(r"\r\n|\n|\r", text):
+    for m in _LINE_BREAK.finditer(text):
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
     spans = [(s, e) for s, e in spans if text[s:e].strip()]
     if not tables:
-        return [_fast_line(textpage, text, s, e, height) for s, e in spans]
+        box = _charbox(textpage, height)
+        return [_fast_line(box, text, s, e) for s, e in spans]
     boxes = {s: _charboxes(textpage, s, e, height) for s, e in spans}
     while True:
         blocks, filled = _assign(text, spans, boxes, tables)
@@ -239,26 +372,25 @@ def _page_blocks(textpage, text: str, height: float, tables) -> list:
     return [b for b in blocks if not isinstance(b, Table) or any(any(c for c in r) for r in b.rows)]
 
 
-def _fast_line(textpage, text: str, s: int, e: int, height: float) -> Line:
+def _fast_line(box, text: str, s: int, e: int) -> Line:
     """A text line from its first and last glyph boxes only (the cheap path)."""
-    first = next(i for i in range(s, e) if not text[i].isspace())
-    last = next(i for i in range(e - 1, s - 1, -1) if not text[i].isspace())
-    b0 = _charboxes(textpage, first, first + 1, height)[0]
-    b1 = _charboxes(textpage, last, last + 1, height)[0]
-    return Line(_tidy(text[s:e]), b0[0], b1[1], min(b0[2], b1[2]), max(b0[3], b1[3]),
+    line = text[s:e]                    # holds a non-space char: blank lines are skipped
+    first = s + len(line) - len(line.lstrip())      # str.strip() strips what isspace()
+    last = s + len(line.rstrip()) - 1
+    b0, b1 = box(first), box(last)
+    return Line(_tidy(line), b0[0], b1[1], min(b0[2], b1[2]), max(b0[3], b1[3]),
                 max(b0[3] - b0[2], b1[3] - b1[2], 1.0))
 
 
 def _assign(text: str, spans, boxes: dict, tables) -> tuple[list, list]:
     """Chars to table cells or to lines outside the tables."""
-    frames = [_bbox(t) for t in tables]
+    locate = _Locator(tables).locate
     cell_chars: list[dict] = [dict() for _ in tables]
     blocks: list = []
     for s, e in spans:
         outside = []
         for ch, box in zip(text[s:e], boxes[s]):
-            cx, cy = (box[0] + box[1]) / 2, (box[2] + box[3]) / 2
-            where = _locate(cx, cy, tables, frames)
+            where = locate((box[0] + box[1]) / 2, (box[2] + box[3]) / 2)
             if where is None:
                 outside.append((ch, box))
             else:
@@ -280,15 +412,39 @@ def _bbox(rows) -> tuple[float, float, float, float]:
             max(c[2] for c in cells), max(c[3] for c in cells))
 
 
-def _locate(x: float, y: float, tables, boxes) -> tuple[int, int, int] | None:
-    for t, (x0, top, x1, bottom) in enumerate(boxes):
-        if x0 <= x <= x1 and top <= y <= bottom:
-            for r, row in enumerate(tables[t]):
+class _Locator:
+    """Which table cell holds a point: the first table (in order) whose frame holds it,
+    and in it the first cell in row order that holds it, bounds included; (t, -1, -1)
+    inside a frame but in no cell (rule gaps: dropped); None outside all tables.
+    Rather than testing every cell per char, per table: the distinct cell tops/bottoms
+    sorted, and for each of them and for each gap between two of them the cells (in row
+    order) whose vertical extent covers it. A point is placed by bisection and tested
+    against those few cells only."""
+
+    def __init__(self, tables):
+        self.frames = [_bbox(t) for t in tables]
+        self.index = []
+        for rows in tables:
+            ys = sorted({v for row in rows for cell in row if cell for v in (cell[1], cell[3])})
+            at = {y: j for j, y in enumerate(ys)}
+            slots: list[list] = [[] for _ in range(2 * len(ys) - 1)]   # 2j: ys[j]; 2j+1: gap
+            for r, row in enumerate(rows):
                 for k, cell in enumerate(row):
-                    if cell and cell[0] <= x <= cell[2] and cell[1] <= y <= cell[3]:
+                    if cell:
+                        for slot in range(2 * at[cell[1]], 2 * at[cell[3]] + 1):
+                            slots[slot].append((cell[0], cell[2], r, k))
+            self.index.append((ys, slots))
+
+    def locate(self, x: float, y: float) -> tuple[int, int, int] | None:
+        for t, (x0, top, x1, bottom) in enumerate(self.frames):
+            if x0 <= x <= x1 and top <= y <= bottom:
+                ys, slots = self.index[t]
+                j = bisect_left(ys, y)      # ys[0] <= y <= ys[-1]: the frame spans them
+                for cx0, cx1, r, k in slots[2 * j if ys[j] == y else 2 * j - 1]:
+                    if cx0 <= x <= cx1:
                         return t, r, k
-            return t, -1, -1      # inside the table frame but no cell: drop (rule gaps)
-    return None
+                return t, -1, -1
+        return None
 
 
 def _split_runs(chars: list) -> list[list]:
@@ -347,9 +503,9 @@ def _reading_order(chars: list) -> list:
 
 def _tidy(s: str) -> str:
     s = s.replace("\u00a0", " ").replace("\t", " ").replace("\x02", "").replace("\ufffe", "")
-    s = re.sub(r"[\r\n]+", "", s)
+    s = _BREAKS.sub("", s)
     s = _CJK_SPACE.sub("", s)
-    return re.sub(r" {2,}", " ", s).strip()
+    return _SPACES.sub(" ", s).strip()
 
 
 def _drop_headers_footers(pages: list[Page]) -> None:
