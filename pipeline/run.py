@@ -428,9 +428,10 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
 
     try:
         writer = write.OutputWriter(out)
-        if todo:
-            _run_pool(todo, jobs, opts, rules, rules_hash, salt, cache, entries, keys, timing,
-                      progress, task, on_result=drain)
+        if todo:   # the process phase: the warm-up (also timed alone), then the pool
+            phases["warm_up"] = _run_pool(todo, jobs, opts, rules, rules_hash, salt, cache,
+                                          entries, keys, timing, progress, task,
+                                          on_result=drain)
         phases["process"] = time.perf_counter() - t_start - phases["scan"]
         if progress is not None:
             progress.update(task, description="writing")
@@ -467,13 +468,16 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
 def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: Any,
               rules_hash: str, salt: str, cache: Path, entries: dict[str, dict[str, Any]],
               keys: dict[str, str], timing: dict[str, dict[str, Any]],
-              progress: Any, task: Any, on_result: Callable[[], None] = lambda: None) -> None:
+              progress: Any, task: Any, on_result: Callable[[], None] = lambda: None) -> float:
+    """Run the todo files in a process pool; returns the seconds the warm-up took."""
     import multiprocessing
 
     from pebble import ProcessExpired, ProcessPool
 
     rules_id = f"{id(rules)}:{rules_hash}"
+    t_warm = time.perf_counter()
     warm_up(rules, [doc for doc, _ in todo])
+    warm = time.perf_counter() - t_warm
     # Forked workers inherit the loaded rules and warm modules (spawn would reload them).
     _W.update(rules=rules, rules_id=rules_id)
     pool = ProcessPool(max_workers=min(jobs, len(todo)), max_tasks=0,
@@ -496,6 +500,7 @@ def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: 
                 progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
         pool.close()
         pool.join()
+        return warm
     except BaseException:
         pool.stop()        # Ctrl-C or a bug in the parent: kill the workers, then re-raise
         pool.join()
