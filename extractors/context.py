@@ -21,12 +21,13 @@ COORDINATED = regex.compile(r"\s*[和、及与]\s*")
 
 class View:
     """What the context rules ask about one figure, each worked out once."""
-    __slots__ = ("fact", "text", "layout", "_table", "_spans", "_head", "_lead", "_title")
+    __slots__ = ("fact", "text", "layout", "_table", "_spans", "_head", "_lead", "_title",
+                 "_intros")
     _UNSET = object()
 
     def __init__(self, fact: Fact, text: str, layout: Layout):
         self.fact, self.text, self.layout = fact, text, layout
-        self._table = self._head = self._lead = self._title = View._UNSET
+        self._table = self._head = self._lead = self._title = self._intros = View._UNSET
         self._spans: dict[str, tuple[str, str]] = {}
 
     def table(self):
@@ -50,6 +51,13 @@ class View:
             self._title = any(s.level > 0 and s.start <= f.start and f.end <= s.title_end
                               for s in self.layout.sections)
         return self._title
+
+    def list_intros(self) -> list[str]:
+        """When the figure is in a list item (1. ① or a table item): the heading and the lead
+        (the text before its first item) of each section above that item."""
+        if self._intros is View._UNSET:
+            self._intros = _list_intros(self.fact, self.layout)
+        return self._intros
 
     def around(self, scope: str) -> tuple[str, str]:
         """The scope's text before and after the figure (slices: ^ and $ are its edges)."""
@@ -82,6 +90,8 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
     if rule.section_lead and not v.opens_section():
         return None
     if rule.in_title and not v.in_title():
+        return None
+    if rule.list_cue is not None and not any(rule.list_cue.search(t) for t in v.list_intros()):
         return None
     prefix, suffix = v.around(rule.scope)
     dist, length = 0, 0
@@ -136,6 +146,18 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
                 COORDINATED.fullmatch(text, prev.end, f.start):
             f.percent_kind = prev.percent_kind
             f.rule += "+context.coordinated"
+
+
+def _list_intros(fact: Fact, layout: Layout) -> list[str]:
+    item = layout.outer_item(fact.start)
+    if item is None or item.parent is None:
+        return []
+    out = []
+    for sec in [layout.sections[item.parent], *layout.ancestors(layout.sections[item.parent])]:
+        first = min((c.start for c in layout.children(sec)), default=sec.end)
+        out.append(layout.text[sec.start:sec.title_end].strip())
+        out.append(layout.text[sec.title_end:first].strip())
+    return [t for t in out if t]
 
 
 def _opens_section(fact: Fact, layout: Layout) -> bool:

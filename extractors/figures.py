@@ -60,21 +60,23 @@ def _requires(rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rule
     return True
 
 
-def _unit_column(offset: int, text: str, layout: Layout, rules: Rules) -> str | None:
-    """The row's own unit, where the table has a 单位 column (序号 | 项目 | 单位 | 年度目标 | 完成)."""
+def _row_unit(offset: int, text: str, layout: Layout, rules: Rules) -> tuple[str, str | None] | None:
+    """The row's own unit and scale: its cell in a 单位 column (序号 | 项目 | 单位 | 年度目标 | 完成),
+    else the unit its label cell ends with (城镇新增就业(人), 老年人健康管理(万人))."""
     table = layout.table_at(offset)
-    if table is None or not table.header:
-        return None
-    col = next((i for i, h in enumerate(table.header) if h in ("单位", "计量单位")), None)
-    if col is None:
+    if table is None:
         return None
     a = text.rfind("\n", 0, offset) + 1
     b = text.find("\n", offset)
-    cells = text[a:b if b >= 0 else len(text)].split("\t")
-    if col >= len(cells):
-        return None
-    cell = cells[col].strip()
-    return cell if rules.compile(r"^(?:{COUNT_UNIT})$").match(cell) else None
+    cells = [c.strip() for c in text[a:b if b >= 0 else len(text)].split("\t")]
+    col = next((i for i, h in enumerate(table.header) if h in ("单位", "计量单位")), None)
+    if col is not None:
+        m = rules.compile(r"^(?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})$").match(cells[col]) \
+            if col < len(cells) else None
+        return (m["u"], m["scale"]) if m else None
+    label = next((c for c in cells if c and not c.isdigit()), "")   # past the 序号 cell
+    m = rules.compile(r"[(（](?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})[)）]$").search(label)
+    return (m["u"], m["scale"]) if m else None
 
 
 def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact]:
@@ -124,19 +126,20 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
         if not unit:
             return None
         scale = {"万元": "万", "亿元": "亿", "千元": "千", "元": None}[unit]
+    unit = rule.get("unit") or g.get("unit")
+    if rule.get("header_unit"):
+        # a bare number under a heading that names its unit (任务数(处)), or in a row that does
+        head = layout.column_header(m.start()) or ""
+        hm = rules.compile(r"[(（](?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})[)）]").search(head)
+        unit, scale = (hm["u"], hm["scale"]) if hm else \
+            _row_unit(m.start(), text, layout, rules) or (None, None)
+        if not unit or (head and regex.search(r"率|%|序号", head)):
+            return None
     try:
         q = parse_quantity(num, scale, (g.get("pre"), g.get("mid"), g.get("mid2"), g.get("post")),
                            rules.hedges, rules.scales)
     except NumberError:
         return None
-    unit = rule.get("unit") or g.get("unit")
-    if rule.get("header_unit"):
-        # a bare number under a heading that names its unit: 任务数(处)
-        head = layout.column_header(m.start()) or ""
-        hm = rules.compile(r"[(（](?P<u>{COUNT_UNIT})[)）]").search(head)
-        unit = hm.group("u") if hm else _unit_column(m.start(), text, layout, rules)
-        if not unit or (head and regex.search(r"率|%|序号", head)):
-            return None
     kind = rule.get("produce")
     fact = Fact(doc=doc, kind=kind, value=q.value, unit=unit, approx=q.approx,
                 text=m.group(0), start=m.start(), end=m.end(), rule=rule.id, quantity=q)

@@ -412,7 +412,8 @@ class Linker:
         k = max(head.rfind("其中"), head.rfind("即"))
         start = a + k if k >= 0 else a
         parts = self._parts(t, start, t.start)
-        if len(parts) < 2:
+        # 在涪城区、游仙区、江油市各新建2个…,共6个: one figure standing for several places
+        if len(parts) < 2 and not any(n > 1 for _, n in parts):
             return None
         return SumGroup(t, parts, "sum.total_after_parts", complete=True)
 
@@ -587,12 +588,7 @@ class Linker:
         """计划总投资35.6亿元 over (一)…计划投资10.5亿元 … (十)…计划投资1.2亿元: every child
         states one planned amount."""
         def planned(a: int, b: int) -> list[Fact]:
-            got = []
-            for f in self.between(a, b, ("amount",)):
-                c0, _ = self.scope(f, "clause")
-                if self.stock(f) and self.re_plan.search(self.text[c0:f.start]):
-                    got.append(f)
-            return got
+            return [f for f in self.between(a, b, ("amount",)) if self.stock(f) and self.plan_cued(f)]
         head = planned(sec.title_end, kids[0].start)
         if not head:
             return []
@@ -775,16 +771,29 @@ class Linker:
         return RatioGroup(p, num, self.nearest_by_unit(tgts, num), "ratio.table_row")
 
     def r2_money(self, p: Fact, num: Fact) -> RatioGroup:
+        # 占计划总投资的76.5%: the words name the plan; they win over the nearest plan-cued
+        # amount, which may be a part of it (其中…市县两级财政安排10.9亿元)
+        named = self.labelled_whole(p, num)
+        if named is not None:
+            return RatioGroup(p, num, named, "ratio.money_plan")
         sec = self.layout.section_at(p.start)
-        cands = []
-        for f in self.between(sec.start, num.start, ("amount",)):
-            if f.per_unit:
-                continue
-            a, _ = self.scope(f, "clause")
-            if self.re_plan.search(self.text[a:f.start]):
-                cands.append(f)
+        cands = [f for f in self.between(sec.start, num.start, ("amount",))
+                 if not f.per_unit and self.plan_cued(f)]
         den = cands[-1] if cands else None
+        if den is None and self.plan_cued(num):
+            # 累计投入资金68.42亿元,其中…。全年资金计划70.5亿元,资金执行率97.0%: the figure
+            # before the rate is the plan; what was spent is stated earlier in the paragraph
+            a, _ = self.scope(num, "line")
+            done = [f for f in self.between(max(a, sec.start), num.start, ("amount",))
+                    if not f.per_unit and not self.plan_cued(f)]
+            if done:
+                return RatioGroup(p, self.total_of(done[-1], done), num, "ratio.money_plan")
         return RatioGroup(p, num, den, "ratio.money_plan", "" if den else "no plan amount stated in this section")
+
+    def plan_cued(self, f: Fact) -> bool:
+        """An amount its clause introduces as a plan (计划, 安排, 预算 …)."""
+        a, _ = self.scope(f, "clause")
+        return bool(self.re_plan.search(self.text[a:f.start]))
 
     def r3_share(self, p: Fact, num: Fact | None) -> RatioGroup:
         if num is not None and self.is_count(num):
@@ -803,7 +812,8 @@ class Linker:
                     earlier = [f for f in self.between(self.scope(p, "semi")[0], k, kinds)
                                if self.stock(f)]
                     if earlier:
-                        return RatioGroup(p, earlier[-1], inner[-1], "ratio.share_of_named")
+                        return RatioGroup(p, self.total_of(earlier[-1], earlier), inner[-1],
+                                          "ratio.share_of_named")
             whole = self.labelled_whole(p, num)
             if whole is not None:
                 return RatioGroup(p, num, whole, "ratio.share_of_named")
@@ -820,6 +830,15 @@ class Linker:
                             (num.kind == "amount" or compatible(w.unit, num.unit)):
                         return RatioGroup(p, num, w, "ratio.share_of_breakdown")
         return RatioGroup(p, num, None, "ratio.share", "the whole it is a share of is not stated as a figure")
+
+    def total_of(self, f: Fact, among: list[Fact]) -> Fact:
+        """The total of the breakdown f is the last part of, when that total is among the
+        candidates (资金3.25亿元,其中…县级资金0.24亿元,占年初预算3.40亿元的95.8%: the 3.25亿);
+        else f itself."""
+        for g in self.sum_groups:
+            if g.parts and g.parts[-1][0] is f and any(t is g.total for t in among):
+                return g.total
+        return f
 
     def labelled_whole(self, p: Fact, num: Fact) -> Fact | None:
         """占实际投入的98.7%, 占本年支出合计的55.10%: the whole is the figure of the same kind

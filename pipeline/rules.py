@@ -19,7 +19,7 @@ RULE_KEYS = {
     "id", "name", "type", "produce", "pattern", "unit", "scope", "before", "after",
     "applies_to", "set", "units", "units_not", "in_table", "caption", "requires",
     "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title", "header", "section_lead",
-    "header_unit",
+    "header_unit", "list_cue",
 }
 RULE_TYPES = {"figure", "negative", "context"}
 SCOPES = {"clause", "semi", "sentence", "cell", "line"}
@@ -49,6 +49,7 @@ class Rule:
     after: regex.Pattern | None = None
     caption: regex.Pattern | None = None
     header: regex.Pattern | None = None
+    list_cue: regex.Pattern | None = None   # the figure is in an item of a list this introduces
     # the conditions of a context rule, read once (the hot loop asks them for every figure)
     applies: frozenset | None = None
     units: frozenset | None = None
@@ -202,7 +203,7 @@ def _rule(stem: str, i: int, data: dict, pieces: dict[str, str], seen: set[str])
 
     rule = Rule(id=rid, name=str(data.get("name", rid)), type=type_, file=stem, data=data,
                 pattern=comp("pattern"), before=comp("before"), after=comp("after"),
-                caption=comp("caption"), header=comp("header"))
+                caption=comp("caption"), header=comp("header"), list_cue=comp("list_cue"))
     if type_ in ("figure", "negative") and rule.pattern is None:
         raise RulesError(f"{where}: a {type_} rule needs a pattern")
     if type_ == "context" and not (rule.before or rule.after):

@@ -45,6 +45,14 @@ RATIOS = [
     # R2: money against the plan amount of the same section
     ("安排资金总额39.2亿元,同比增长9.5%。资金预算已执行36亿元,占全年计划的91.8%。",
      ("consistent", D(3600000000), D(3920000000), D("91.8"), "ratio.money_plan")),
+    # R2: the plan the 占 phrase names, not the nearer plan-cued part of it
+    ("十件实事计划总投资20.8亿元,其中争取中央和省级资金8.3亿元,市县两级财政安排10.9亿元,引导社会资金1.6亿元。"
+     "截至9月30日,十件实事累计完成投资15.91亿元,占计划总投资的76.5%。",
+     ("consistent", D(1591000000), D(2080000000), D("76.5"), "ratio.money_plan")),
+    # R2: the plan stated just before the rate, the amount spent earlier in the paragraph
+    ("全市民生工程累计投入资金68.42亿元,其中中央资金38.15亿元、省级资金14.36亿元、市级资金6.83亿元、县级资金9.18亿元。"
+     "全年民生工程资金计划70.5亿元,资金执行率97.0%。",
+     ("consistent", D(6842000000), D(7050000000), D("97.0"), "ratio.money_plan")),
     # R3: 50件…中48件…,占比96%
     ("50件民生实事项目中48件上半年推进达序时要求,占比96%。",
      ("consistent", D(48), D(50), D(96), "ratio.share_of_total")),
@@ -54,6 +62,9 @@ RATIOS = [
     # the whole written inside the 占 phrase: 18.6/22.4 = 83.04%, not 81.2
     ("全年民生支出18.6亿元,占一般公共预算支出22.4亿元的81.2%。",
      ("inconsistent", D(1860000000), D(2240000000), D("81.2"), "ratio.share_of_named")),
+    # the 占 phrase's whole after a 其中 list: the share is of the list's total, not its last part
+    ("全年投入就业补助资金3.25亿元,其中中央资金2.31亿元、省级资金0.52亿元、市级资金0.18亿元、县级资金0.24亿元,占年初预算3.40亿元的95.8%。",
+     ("consistent", D(325000000), D(340000000), D("95.8"), "ratio.share_of_named")),
     # a progress table's row
     ("序号\t项目名称\t年度目标\t截至9月底完成\t完成率\n1\t改造提升农贸市场\t30个\t22个\t73.3%\n",
      ("consistent", D(22), D(30), D("73.3"), "ratio.table_row")),
