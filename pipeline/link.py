@@ -44,6 +44,7 @@ _NESTED_BREAKDOWN = regex.compile(r"^[^\d;；。]{0,20}?其中", regex.V1)
 _CLAUSE_MARK = regex.compile(r"[,，;；]", regex.V1)
 _PLACE_TAIL = regex.compile(r"[:：]$|各\p{Han}{0,2}$|共$", regex.V1)
 _PAREN = regex.compile(r"[(（][^)）]*[)）]", regex.V1)
+_BRACKET_AFTER = regex.compile(r"\s*[(（][^)）。]{0,30}[)）]", regex.V1)   # right after a figure
 _NOUN = regex.compile(r"\p{Han}{1,4}", regex.V1)
 
 
@@ -706,6 +707,7 @@ class Linker:
                                       "no count or amount stated before it"))
                 continue
             den = self.nearest_by_unit(local, num) if local else self.project_target(num)
+            den = den or self.bracketed_target(p, num)
             if den is None:
                 whole = self.whole_before(p, num)
                 if whole is not None:
@@ -714,6 +716,14 @@ class Linker:
             out.append(RatioGroup(p, num, den, "ratio.completion",
                                   "" if den else "no target stated for this project"))
         return out
+
+    def bracketed_target(self, p: Fact, num: Fact) -> Fact | None:
+        """完成率113.3%(省下达任务1200名): the target in a bracket right after the rate."""
+        m = _BRACKET_AFTER.match(self.text, p.end)
+        if not m:
+            return None
+        return next((f for f in self.between(m.start(), m.end(), ("target",))
+                     if compatible(f.unit, num.unit)), None)
 
     def respectively(self, p: Fact, before: list[Fact]) -> list[Fact] | None:
         """…2.71万人、…2.68万人,分别完成年度目标的84.7%和83.8%: the k-th rate goes with the

@@ -39,6 +39,9 @@ RATIOS = [
     # R1 with the goal in the rate's own clause
     ("全市城镇新增就业6.12万人,完成省下达目标任务5.5万人的111.3%。",
      ("consistent", D(61200), D(55000), D("111.3"), "ratio.completion")),
+    # the target in a bracket after the rate
+    ("(七)残疾人保障类。为0—6岁残疾儿童实施康复救助1360名,完成率113.3%(省下达任务1200名)。",
+     ("consistent", D(1360), D(1200), D("113.3"), "ratio.completion")),
     # a real error: 7988/6125 = 130.42%
     ("①为6125名疑似残疾人提供残疾评定服务工作项目,已服务7988名,完成率130.52%。",
      ("inconsistent", D(7988), D(6125), D("130.52"), "ratio.completion")),
@@ -106,6 +109,12 @@ SUMS = [
     # S4: a status partition against the project's target
     ("1.实施小街小巷改造提升工程。全市今年计划改造221条。截至9月底,已完工98条,完工率44%;正在施工76条;未开工47条。",
      ("consistent", D(221), [D(47), D(76), D(98)], "sum.status_partition")),
+    # S4 with a bare 完成 and a remainder after the rate
+    ("(五)住房保障类。城镇老旧小区改造计划62个,完成57个,完成率92.9%,其余5个因冬季停工顺延至2020年。",
+     ("consistent", D(62), [D(5), D(57)], "sum.status_partition")),
+    # each places' figure, then 共
+    ("(六)关于养老服务。计划在涪城区、游仙区、江油市各新建2个社区养老服务综合体,共6个。",
+     ("consistent", D(6), [D(2), D(2), D(2)], "sum.total_after_parts")),
     # S5: sub-items against the project's title, with 分3个子项目: a real error (7290)
     ("1.实施7285名残疾儿童康复项目。市残联牵头实施,分3个子项目,截至9月底:①为300名儿童提供复筛服务项目,已诊断389名;②为6125名疑似残疾人提供评定服务项目,已服务7988名;③为865名残疾儿童提供康复服务项目,已服务929名。",
      ("inconsistent", D(7285), [D(300), D(865), D(6125)], "sum.subitems")),
