@@ -53,8 +53,8 @@ class View:
         return self._title
 
     def list_intros(self) -> list[str]:
-        """When the figure is in a list item (1. ① or a table item): the heading and the lead
-        (the text before its first item) of each section above that item."""
+        """The heading and the lead (the text before its first sub-heading) of each section
+        above the figure's own heading: what introduces the list the figure is an item of."""
         if self._intros is View._UNSET:
             self._intros = _list_intros(self.fact, self.layout)
         return self._intros
@@ -149,11 +149,11 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
 
 
 def _list_intros(fact: Fact, layout: Layout) -> list[str]:
-    item = layout.outer_item(fact.start)
-    if item is None or item.parent is None:
-        return []
+    own = layout.section_at(fact.start)
+    if own.parent is None:
+        return []                  # not under a heading or an item: in no list
     out = []
-    for sec in [layout.sections[item.parent], *layout.ancestors(layout.sections[item.parent])]:
+    for sec in layout.ancestors(own):
         first = min((c.start for c in layout.children(sec)), default=sec.end)
         out.append(layout.text[sec.start:sec.title_end].strip())
         out.append(layout.text[sec.title_end:first].strip())
