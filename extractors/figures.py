@@ -7,7 +7,6 @@ order. Each figure is parsed by the one number parser (extractors/numerals.py).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 
 import regex
 
@@ -17,15 +16,6 @@ from pipeline.segment import Layout
 from pipeline.types import Fact
 
 FIGURE_FILES = ("percent", "money", "count")
-
-
-@dataclass
-class Candidate:
-    rule: Rule
-    start: int
-    end: int
-    num: tuple[int, int]
-    fact: Fact
 
 
 def negative_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
@@ -85,7 +75,7 @@ def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact
     order = {r.id: i for i, r in enumerate(rules.rules)}
     matches = [(m, rule) for stem in FIGURE_FILES for rule in rules.of(stem)
                for m in rule.pattern.finditer(text)]
-    # longest first, then earliest, then rule order; a match is vetted (_candidate) only
+    # longest first, then earliest, then rule order; a match is vetted (_vet) only
     # when no figure already taken overlaps it: most are shadowed by a longer one
     matches.sort(key=lambda mr: (mr[0].start() - mr[0].end(), mr[0].start(), order[mr[1].id]))
     taken: list[tuple[int, int]] = []
@@ -93,17 +83,19 @@ def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact
     for m, rule in matches:
         if _overlaps(m.span(), taken):
             continue
-        c = _candidate(doc, rule, m, text, layout, rules, neg)
-        if c is None:
+        fact = _vet(doc, rule, m, text, layout, rules, neg)
+        if fact is None:
             continue
-        bisect.insort(taken, (c.start, c.end))
-        facts.append(c.fact)
+        bisect.insort(taken, (fact.start, fact.end))
+        facts.append(fact)
     facts.sort(key=lambda f: f.start)
     return facts
 
 
-def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rules,
-               neg: list[tuple[int, int]]) -> Candidate | None:
+def _vet(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rules,
+         neg: list[tuple[int, int]]) -> Fact | None:
+    """The match as a figure, or None when a negative, boilerplate, a rule's requirement,
+    a missing unit or an unreadable number rules it out."""
     g = m.groupdict()
     num_span = m.span("num")
     if num_span[0] < 0 or _overlaps(num_span, neg):
@@ -141,6 +133,5 @@ def _candidate(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, 
     except NumberError:
         return None
     kind = rule.get("produce")
-    fact = Fact(doc=doc, kind=kind, value=q.value, unit=unit, approx=q.approx,
+    return Fact(doc=doc, kind=kind, value=q.value, unit=unit, approx=q.approx,
                 text=m.group(0), start=m.start(), end=m.end(), rule=rule.id, quantity=q)
-    return Candidate(rule=rule, start=m.start(), end=m.end(), num=num_span, fact=fact)
