@@ -68,37 +68,62 @@ class Checker:
         return self.text[a:b].strip(), a, b
 
     def ratio(self, g: RatioGroup) -> Check:
+        """The wording's reading first, then each reading the structure allows: the first under
+        which the reported figure follows is taken. Inconsistent only when none does and the
+        wording's reading is firm (statcheck's rule, extended to the choice of operands)."""
         p = g.percent
-        figs = [f for f in (g.denominator, g.numerator, p) if f is not None]
-        ev, a, b = self.evidence(figs)
-        c = Check(doc=self.doc, kind="ratio", verdict="unverifiable", reported=p.value, computed=None,
-                  evidence=ev, start=a, end=b, rule=g.rule, project=p.project, reason=g.reason,
-                  figures=[(f.start, f.end) for f in figs])
-        if g.numerator is not None:
-            c.numerator = g.numerator.value
-        if g.denominator is not None:
-            c.denominator = g.denominator.value
-        if g.numerator is None or g.denominator is None or not g.denominator.value:
-            return c
         pq = _q(p)
-        computed = g.numerator.value / g.denominator.value * HUNDRED
-        c.computed = display(computed, pq.decimals)
-        ok = ratio_consistent(_q(g.numerator), _q(g.denominator), pq)
-        if ok is None:
-            c.reason = "the denominator may be zero"
+        tried = [(g.numerator, g.denominator, g.rule)] if g.numerator is not None and g.denominator is not None \
+            else []
+        tried += [(r.numerator, r.denominator, r.source) for r in g.readings]
+        for num, den, source in tried:
+            if den.value and ratio_consistent(_q(num), _q(den), pq):
+                c = self._ratio_check(g, num, den, source)
+                c.verdict, c.discrepancy = "consistent", abs(c.computed - p.value)
+                if source != g.rule:
+                    c.reason = f"read as {num.text}/{den.text} ({source})" + (
+                        f"; tried {len(tried) - 1} other reading(s)" if len(tried) > 1 else "")
+                return c
+        if not tried or g.numerator is None or g.denominator is None or not g.denominator.value:
+            first = tried[0] if tried else (g.numerator, g.denominator, g.rule)
+            c = self._ratio_check(g, *first) if tried else self._ratio_check(g, g.numerator, None, g.rule)
+            if tried:
+                c.verdict, c.computed = "unverifiable", None
+                c.reason = f"no reading of the stated figures gives {p.text} (tried {len(tried)})"
             return c
-        c.verdict = "consistent" if ok else "inconsistent"
+        c = self._ratio_check(g, g.numerator, g.denominator, g.rule)
         c.discrepancy = abs(c.computed - p.value)
-        if not ok and not (p.value / 2 <= computed <= p.value * 2):
+        computed = g.numerator.value / g.denominator.value * HUNDRED
+        others = f"; {len(tried) - 1} other reading(s) tried" if len(tried) > 1 else ""
+        if not g.firm:
+            c.reason = (f"{g.numerator.text} / {g.denominator.text} = {c.computed}%, not {p.text}, but the "
+                        "text does not tie the rate to these figures" + others)
+            return c
+        if not (p.value / 2 <= computed <= p.value * 2):
             # off by more than a factor of two: the counts found are more likely not this
             # rate's than the report is that wrong; say so instead of raising an alarm
-            c.verdict = "unverifiable"
             c.reason = (f"{g.numerator.text} / {g.denominator.text} = {c.computed}%, far from {p.text}: "
-                        "these counts may not be the ones the rate rests on")
+                        "these counts may not be the ones the rate rests on" + others)
             return c
-        if not ok:
-            c.reason = (f"{g.numerator.text} / {g.denominator.text} = {c.computed}%, "
-                        f"not {p.text} (rounded or truncated to {pq.decimals} decimals)")
+        c.verdict = "inconsistent"
+        c.reason = (f"{g.numerator.text} / {g.denominator.text} = {c.computed}%, "
+                    f"not {p.text} (rounded or truncated to {pq.decimals} decimals)" + others)
+        return c
+
+    def _ratio_check(self, g: RatioGroup, num: Fact | None, den: Fact | None, rule: str) -> Check:
+        """An unverifiable ratio check on one reading, with its evidence and computed value."""
+        p = g.percent
+        figs = [f for f in (den, num, p) if f is not None]
+        ev, a, b = self.evidence(figs)
+        c = Check(doc=self.doc, kind="ratio", verdict="unverifiable", reported=p.value, computed=None,
+                  evidence=ev, start=a, end=b, rule=rule, project=p.project, reason=g.reason,
+                  figures=[(f.start, f.end) for f in figs])
+        if num is not None:
+            c.numerator = num.value
+        if den is not None:
+            c.denominator = den.value
+            if den.value and num is not None:
+                c.computed = display(num.value / den.value * HUNDRED, _q(p).decimals)
         return c
 
     def sum(self, g: SumGroup) -> Check:

@@ -30,11 +30,16 @@ import regex
 
 from extractors.context import COORDINATED as _COORDINATED
 from extractors.numerals import NumberError, parse_plain
+from pipeline.operands import Operands, Reading
 from pipeline.rules import Rules
 from pipeline.segment import Layout
 from pipeline.types import Fact, Section
 
 PEOPLE = {"名", "人", "人次"}
+# readings whose operands the words themselves name (a table row's columns, the whole written
+# inside the 占 phrase), like a count against its own project's target: when the arithmetic
+# fails under them, the report is wrong
+FIRM_RULES = {"ratio.table_row", "ratio.share_of_named", "ratio.share_of_total", "ratio.share_of_breakdown"}
 
 # punctuation-level patterns the grouping code uses (the language cues are in rules/link.yaml)
 _BREAKDOWN = regex.compile(r"其中[,，:：]?", regex.V1)
@@ -56,6 +61,9 @@ class RatioGroup:
     denominator: Fact | None
     rule: str
     reason: str = ""
+    # the other readings the structure allows, in the order to try them (pipeline/operands.py)
+    readings: list[Reading] = field(default_factory=list)
+    firm: bool = False                   # the wording leaves no doubt: its failure is an error
 
 
 @dataclass
@@ -271,6 +279,9 @@ class Linker:
             a, b = self.layout.scope(m.start(), "semi")
             if self.between(a, m.start(), ("count", "target", "actual", "amount")):
                 continue
+            s0, s1 = self.layout.scope(m.start(), "sentence")
+            if s0 == a and not self.text[s0:m.start()].strip() or m.group(0).endswith((":", "：")):
+                b = s1                 # 。其中: opens a list that runs to the sentence's end
             inside = self.between(m.end(), b, ("count", "target", "actual", "amount"))
             inside = [f for f in inside if self.stock(f)]
             if not inside:
@@ -386,7 +397,8 @@ class Linker:
             if not m:
                 return None
             start = t.end + m.end()
-            _, b = self.layout.scope(start, "semi")
+            # a list that opens its own sentence runs to the sentence's end (其中,咨询类…;求助类…)
+            _, b = self.layout.scope(start, "sentence")
         if m.group(0).rstrip().endswith((":", "：")):
             _, b = self.scope(t, "sentence")
         if m.group(0).rstrip().endswith(("(", "（")):
@@ -671,6 +683,30 @@ class Linker:
         return cands[-1]
 
     def ratios(self) -> list[RatioGroup]:
+        """One group per percentage that is not a change: the wording's reading (if any) and
+        every other reading the structure allows; the check stage lets the arithmetic choose."""
+        ops = Operands(self)
+        out = []
+        for g in self.worded_ratios():
+            if g.numerator is not None and g.denominator is not None:
+                g.firm = (g.rule in FIRM_RULES or ops.firm(g.percent, Reading(g.numerator, g.denominator, g.rule))
+                          or g.rule == "ratio.completion" and g.denominator.kind == "target")
+            g.readings = [r for r in ops.readings(g.percent)
+                          if (r.numerator, r.denominator) != (g.numerator, g.denominator)]
+            out.append(g)
+        worded = {id(g.percent) for g in out}
+        for p in self.facts:
+            if p.kind != "percent" or id(p) in worded or p.percent_kind == "growth" or p.delta:
+                continue
+            rs = ops.readings(p)
+            if rs:
+                out.append(RatioGroup(p, None, None, "ratio.structure",
+                                      "the wording names no counts", readings=rs))
+        out.sort(key=lambda g: g.percent.start)
+        return out
+
+    def worded_ratios(self) -> list[RatioGroup]:
+        """The readings the wording gives (completion and share percentages)."""
         out = []
         for p in self.facts:
             if p.kind != "percent" or p.percent_kind not in ("completion", "share"):
@@ -716,6 +752,11 @@ class Linker:
             out.append(RatioGroup(p, num, den, "ratio.completion",
                                   "" if den else "no target stated for this project"))
         return out
+
+    def bracket_after(self, p: Fact) -> tuple[int, int] | None:
+        """The span of a bracket right after a figure (完成率113.3%(省下达任务1200名))."""
+        m = _BRACKET_AFTER.match(self.text, p.end)
+        return (m.start(), m.end()) if m else None
 
     def bracketed_target(self, p: Fact, num: Fact) -> Fact | None:
         """完成率113.3%(省下达任务1200名): the target in a bracket right after the rate."""

@@ -13,6 +13,7 @@ import pytest
 from extractors.numerals import parse_quantity
 from pipeline.check import Checker, dedupe_ratios, display, ratio_consistent, window
 from pipeline.link import RatioGroup, SumGroup
+from pipeline.operands import Reading
 from pipeline.rules import load
 from pipeline.segment import segment
 from pipeline.types import Check, Fact, Quantity
@@ -145,11 +146,30 @@ def test_check_checker_ratio_consistent_with_computed_and_evidence():
 
 def test_check_checker_ratio_inconsistent_gives_a_reason():
     g = RatioGroup(percent=fact("130.52", "percent", "%", anchor="129.67"), numerator=fact("7988", anchor="389"),
-                   denominator=fact("6125", anchor="300"), rule="test.ratio")
+                   denominator=fact("6125", anchor="300"), rule="test.ratio", firm=True)
     c = checker().ratio(g)
     assert c.verdict == "inconsistent"
     assert c.computed == D("130.4163")
     assert "130.4163" in c.reason and "2 decimals" in c.reason
+
+
+def test_check_a_reading_the_wording_does_not_tie_is_no_alarm():
+    g = RatioGroup(percent=fact("130.52", "percent", "%", anchor="129.67"), numerator=fact("7988", anchor="389"),
+                   denominator=fact("6125", anchor="300"), rule="test.ratio", firm=False)
+    c = checker().ratio(g)
+    assert c.verdict == "unverifiable" and c.computed == D("130.4163")
+    assert "does not tie" in c.reason
+
+
+def test_check_takes_the_first_reading_under_which_the_rate_follows():
+    # the wording's reading (7988/6125) fails; a structural one (389/300) gives 129.67%
+    pct = fact("129.67", "percent", "%")
+    alt = Reading(fact("389"), fact("300"), "clause")
+    g = RatioGroup(percent=pct, numerator=fact("7988", anchor="389"), denominator=fact("6125", anchor="300"),
+                   rule="test.ratio", firm=True, readings=[Reading(fact("300"), fact("389"), "sentence"), alt])
+    c = checker().ratio(g)
+    assert (c.verdict, c.numerator, c.denominator, c.rule) == ("consistent", D(389), D(300), "clause")
+    assert "read as 389/300 (clause)" in c.reason and "tried 2 other" in c.reason
 
 
 @pytest.mark.parametrize("missing", ["numerator", "denominator", "zero"])

@@ -1,0 +1,173 @@
+"""Which stated figures a percentage may rest on: candidate readings, from the structure.
+
+A real report rarely says "49 of 60 = 82%" in one fixed phrasing. The wording (the
+linker's strategies) gives one reading where it can; this module adds the others that the
+structure allows, in the order a reader would try them:
+
+  named      the whole written inside the 占 phrase (占总投资22.4亿元的81.2%)
+  clause     a figure before the numerator in the percentage's own clause run
+             (N个X建设已完成M个(P%), 计划5200人,已完成5836人,完成率112%)
+  bracket    a figure in a bracket right after the rate (完成率113.3%(省下达任务1200名))
+  whole      the total of the breakdown the numerator is a part of, or a figure the
+             rest of the paragraph is measured against (共收到建议120件。其中…占P%)
+  sentence   any earlier figure of the sentence
+  paragraph  any earlier figure of the paragraph (line)
+
+Numerators are the stock figures between the previous percentage of the clause run and
+this one, nearest first (a part after 其中 gives way to its total). Units must agree:
+money with money, a count with a count of the same unit (人/名/人次 are one unit; 项 is
+not 件). The check stage tries the readings in order and takes the first under which the
+reported figure follows (check.py holds the arithmetic); a percentage is called
+inconsistent only when no reading works and the wording's reading is firm.
+The cue words are data: rules/link.yaml (`whole_cue`, `rate_name`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.types import Fact
+
+if TYPE_CHECKING:                        # the linker passes itself; no import cycle at run time
+    from pipeline.link import Linker
+
+PEOPLE = {"名", "人", "人次"}
+STOCK_KINDS = ("count", "target", "actual", "amount")
+TIERS = ("named", "clause", "bracket", "whole", "sentence", "paragraph")
+
+
+@dataclass(frozen=True)
+class Reading:
+    numerator: Fact
+    denominator: Fact
+    source: str                          # one of TIERS, or the linker's rule for the wording's reading
+
+    def label(self) -> str:
+        return f"{self.numerator.text}/{self.denominator.text} ({self.source})"
+
+
+def same_quantity(a: Fact, b: Fact) -> bool:
+    """Figures that one may divide: money by money; counts of one unit."""
+    if (a.kind == "amount") != (b.kind == "amount"):
+        return False
+    if a.kind == "amount":
+        return True
+    if a.unit == b.unit:
+        return True
+    if a.unit in PEOPLE and b.unit in PEOPLE:
+        return True
+    return a.unit is None or b.unit is None          # a bare table cell takes its column's unit
+
+
+class Operands:
+    """Candidate readings of the percentages of one document (built once per document)."""
+
+    def __init__(self, linker: "Linker"):
+        self.lk = linker
+        conf = linker.conf
+        self.re_whole = linker.rules.compile(conf["whole_cue"])
+        self.re_rate_name = linker.rules.compile(conf["rate_name"])
+        self.stock = [f for f in linker.facts if f.kind in STOCK_KINDS and linker.stock(f)
+                      and f.value is not None and f.each is None]
+        self.percents = [f for f in linker.facts if f.kind == "percent"]
+        # the total of each breakdown, by the id of its parts
+        self.total_of_part: dict[int, Fact] = {}
+        for g in linker.sum_groups:
+            for f, _ in g.parts:
+                self.total_of_part.setdefault(id(f), g.total)
+
+    def _span(self, a: int, b: int) -> list[Fact]:
+        return [f for f in self.stock if a <= f.start and f.end <= b]
+
+    def numerators(self, p: Fact) -> list[Fact]:
+        """Stock figures between the previous percentage of p's clause run and p, nearest
+        first; a part of a breakdown gives way to its total when that total is there too."""
+        a, _ = self.lk.scope(p, "semi")
+        prev = [q.end for q in self.percents if a <= q.start and q.end <= p.start]
+        a = max(prev) if prev else a
+        cands = self._span(a, p.start)
+        ids = {id(f) for f in cands}
+        out = []
+        for f in reversed(cands):
+            t = self.total_of_part.get(id(f))
+            if t is not None and id(t) in ids:
+                continue
+            out.append(f)
+        return out[:3]
+
+    def named_by_rate(self, p: Fact, n: Fact) -> bool:
+        """立案236件…立案率93.3%: the rate's own name repeats the numerator's verb."""
+        c0, _ = self.lk.scope(p, "clause")
+        m = self.re_rate_name.search(self.lk.text[c0:p.start])
+        if not m:
+            return False
+        a, _ = self.lk.scope(n, "clause")
+        return m.group("name") in self.lk.text[a:n.start]
+
+    def whole_cued(self, f: Fact) -> bool:
+        """A figure its clause states as a whole (共收到, 总计, 受理, 全年计划 …)."""
+        a, _ = self.lk.scope(f, "clause")
+        return bool(self.re_whole.search(self.lk.text[a:f.start]))
+
+    def _tier(self, tier: str, p: Fact, n: Fact) -> list[Fact]:
+        lk, text = self.lk, self.lk.text
+        if tier == "named":
+            c0, _ = lk.scope(p, "clause")
+            k = text.rfind("占", c0, p.start)
+            return list(reversed(self._span(k, p.start))) if k >= 0 else []
+        if tier == "clause":
+            a, _ = lk.scope(p, "semi")
+            return list(reversed(self._span(a, n.start)))
+        if tier == "bracket":
+            m = lk.bracket_after(p)
+            return self._span(m[0], m[1]) if m else []
+        if tier == "whole":
+            out = []
+            t = self.total_of_part.get(id(n))
+            if t is not None:
+                out.append(t)
+            a, _ = lk.scope(p, "line")
+            out += [f for f in reversed(self._span(a, n.start)) if self.whole_cued(f)]
+            return out
+        if tier == "sentence":
+            a, _ = lk.scope(p, "sentence")
+            return list(reversed(self._span(a, n.start)))
+        if tier == "paragraph":
+            a, _ = lk.scope(p, "line")
+            return list(reversed(self._span(a, n.start)))
+        raise ValueError(tier)
+
+    def readings(self, p: Fact) -> list[Reading]:
+        """Every reading the structure allows for p, in the order to try them."""
+        if p.quantity is not None and p.quantity.direction is not None:
+            return []                            # 90%以上 follows from too many pairs to tell
+        nums = self.numerators(p)
+        out: list[Reading] = []
+        seen: set[tuple[int, int]] = set()
+        for tier in TIERS:
+            for n in nums:
+                for d in self._tier(tier, p, n):
+                    key = (id(n), id(d))
+                    if d is n or key in seen or not d.value or not same_quantity(n, d):
+                        continue
+                    if p.percent_kind == "share" and d.value < n.value:
+                        continue                 # a share is of a larger whole
+                    if d.value == n.value and p.value != 100:
+                        continue                 # a figure restated is no rate of itself
+                    seen.add(key)
+                    out.append(Reading(n, d, tier))
+        return out
+
+    def firm(self, p: Fact, r: Reading) -> bool:
+        """A reading the wording leaves no doubt about, so that its failure is an error in the
+        report: both operands in p's sentence; the whole of the breakdown p's count is a part
+        of; or a stated whole of the paragraph with a rate named after the numerator's verb."""
+        s0, s1 = self.lk.scope(p, "sentence")
+        if s0 <= r.denominator.start and r.numerator.start >= s0:
+            return True
+        if self.total_of_part.get(id(r.numerator)) is r.denominator:
+            return True
+        a, _ = self.lk.scope(p, "line")
+        return (a <= r.denominator.start and self.whole_cued(r.denominator)
+                and self.named_by_rate(p, r.numerator))
+
