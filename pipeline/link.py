@@ -337,6 +337,8 @@ class Linker:
         if not parts:
             return parts
         same = lambda f: f.unit == t.unit or f.unit in PEOPLE and t.unit in PEOPLE
+        if t.kind != "amount" and len(parts) >= 4 and 2 * sum(same(f) for f, _ in parts) < len(parts):
+            return []            # 26个指标,分别是:…3290公里…174所…115个: a list of things, each with its own figure
         if t.kind != "amount" and any(same(f) for f, _ in parts):
             parts = [(f, n) for f, n in parts if same(f)]
         elif t.kind != "amount" and (t.unit in PEOPLE or t.unit in ("户", "户次")):
@@ -689,8 +691,10 @@ class Linker:
         out = []
         for g in self.worded_ratios():
             if g.numerator is not None and g.denominator is not None:
-                g.firm = (g.rule in FIRM_RULES or ops.firm(g.percent, Reading(g.numerator, g.denominator, g.rule))
-                          or g.rule == "ratio.completion" and g.denominator.kind == "target")
+                worded = Reading(g.numerator, g.denominator, g.rule)
+                g.firm = (g.rule in FIRM_RULES or ops.firm(g.percent, worded)
+                          or g.rule == "ratio.completion" and g.denominator.kind == "target") \
+                    and not ops.vetoed(g.percent, worded)
             g.readings = [r for r in ops.readings(g.percent)
                           if (r.numerator, r.denominator) != (g.numerator, g.denominator)]
             out.append(g)

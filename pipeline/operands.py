@@ -5,6 +5,7 @@ linker's strategies) gives one reading where it can; this module adds the others
 structure allows, in the order a reader would try them:
 
   named      the whole written inside the 占 phrase (占总投资22.4亿元的81.2%)
+  labelled   a figure stated under the words the 占 phrase names (占全市转办量的… -> 转办2.42万件)
   clause     a figure before the numerator in the percentage's own clause run
              (N个X建设已完成M个(P%), 计划5200人,已完成5836人,完成率112%)
   bracket    a figure in a bracket right after the rate (完成率113.3%(省下达任务1200名))
@@ -12,6 +13,7 @@ structure allows, in the order a reader would try them:
              rest of the paragraph is measured against (共收到建议120件。其中…占P%)
   sentence   any earlier figure of the sentence
   paragraph  any earlier figure of the paragraph (line)
+  earlier    the nearest figures stated as wholes in earlier paragraphs
 
 Numerators are the stock figures between the previous percentage of the clause run and
 this one, nearest first (a part after 其中 gives way to its total). Units must agree:
@@ -26,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import regex
+
 from pipeline.types import Fact
 
 if TYPE_CHECKING:                        # the linker passes itself; no import cycle at run time
@@ -33,7 +37,7 @@ if TYPE_CHECKING:                        # the linker passes itself; no import c
 
 PEOPLE = {"名", "人", "人次"}
 STOCK_KINDS = ("count", "target", "actual", "amount")
-TIERS = ("named", "clause", "bracket", "whole", "sentence", "paragraph")
+TIERS = ("named", "labelled", "clause", "bracket", "whole", "sentence", "paragraph", "earlier")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class Operands:
         conf = linker.conf
         self.re_whole = linker.rules.compile(conf["whole_cue"])
         self.re_rate_name = linker.rules.compile(conf["rate_name"])
+        self.re_generic = linker.rules.compile(conf["whole_generic"])
+        self.re_plan_named = linker.rules.compile(conf["plan_named"])
+        self.re_plan_cue = linker.rules.compile(conf["plan_cue"])
         self.stock = [f for f in linker.facts if f.kind in STOCK_KINDS and linker.stock(f)
                       and f.value is not None and f.each is None]
         self.percents = [f for f in linker.facts if f.kind == "percent"]
@@ -104,6 +111,59 @@ class Operands:
         a, _ = self.lk.scope(n, "clause")
         return m.group("name") in self.lk.text[a:n.start]
 
+    def named_whole(self, p: Fact) -> str | None:
+        """The words a 占 phrase names its whole by, less those that only qualify it
+        (占全市转办量的64.46% -> 转办; 占总数的4% names nothing in particular)."""
+        c0, _ = self.lk.scope(p, "clause")
+        m = self.lk.re_share_label.search(self.lk.text[c0:p.start])
+        if not m:
+            return None
+        label = self.re_generic.sub("", self.lk.re_label_trim.sub("", m.group("label")))
+        return label if len(label) >= 2 else None
+
+    def labelled(self, p: Fact, n: Fact) -> list[Fact]:
+        """Earlier figures stated right after the words that name p's whole, nearest first."""
+        label = self.named_whole(p)
+        if label is None:
+            return []
+        out = []
+        for f in reversed(self._span(0, p.start)):
+            a, _ = self.lk.scope(f, "clause")
+            if f is not n and label in self.lk.text[a:f.start][-len(label) - 8:]:
+                out.append(f)
+        return out
+
+    def agrees_with_label(self, p: Fact, d: Fact) -> bool:
+        """A whole that p's 占 phrase names must be stated under that name (占预算安排的27.1%
+        is not of the 预算下达 figure)."""
+        label = self.named_whole(p)
+        if label is None:
+            return True
+        a, _ = self.lk.scope(d, "clause")
+        return label in self.lk.text[a:d.end + 4]
+
+    def bare_share_of(self, p: Fact, n: Fact) -> bool:
+        """A bare 占P% belongs to the figure right before it (咨询类124599件,占63.72%), not to one
+        the clause has moved on from (34个子项已完成…,包括在园幼儿占比达到45%)."""
+        c0, _ = self.lk.scope(p, "clause")
+        k = self.lk.text.rfind("占", n.end, p.start)
+        if k < 0:
+            return True
+        gap = self.lk.text[n.end:k]
+        return len(regex.sub(r"[\s,，、]", "", gap)) <= 2
+
+    def names_plan(self, p: Fact) -> bool:
+        """完成目标任务的175.6%, 占全年计划100%: the rate is of a plan."""
+        c0, _ = self.lk.scope(p, "clause")
+        return bool(self.re_plan_named.search(self.lk.text[c0:p.start]))
+
+    def is_plan(self, f: Fact) -> bool:
+        """A target, or a figure its clause states as a plan (全年计划投资26亿元)."""
+        if f.kind == "target":
+            return True
+        a, _ = self.lk.scope(f, "clause")
+        return bool(self.re_plan_cue.search(self.lk.text[a:f.start]))
+
     def whole_cued(self, f: Fact) -> bool:
         """A figure its clause states as a whole (共收到, 总计, 受理, 全年计划 …)."""
         a, _ = self.lk.scope(f, "clause")
@@ -115,6 +175,8 @@ class Operands:
             c0, _ = lk.scope(p, "clause")
             k = text.rfind("占", c0, p.start)
             return list(reversed(self._span(k, p.start))) if k >= 0 else []
+        if tier == "labelled":
+            return self.labelled(p, n)
         if tier == "clause":
             a, _ = lk.scope(p, "semi")
             return list(reversed(self._span(a, n.start)))
@@ -135,6 +197,9 @@ class Operands:
         if tier == "paragraph":
             a, _ = lk.scope(p, "line")
             return list(reversed(self._span(a, n.start)))
+        if tier == "earlier":
+            a, _ = lk.scope(p, "line")
+            return [f for f in reversed(self._span(0, a)) if self.whole_cued(f)][:3]
         raise ValueError(tier)
 
     def readings(self, p: Fact) -> list[Reading]:
@@ -142,6 +207,7 @@ class Operands:
         if p.quantity is not None and p.quantity.direction is not None:
             return []                            # 90%以上 follows from too many pairs to tell
         nums = self.numerators(p)
+        of_plan = self.names_plan(p)
         out: list[Reading] = []
         seen: set[tuple[int, int]] = set()
         for tier in TIERS:
@@ -150,13 +216,26 @@ class Operands:
                     key = (id(n), id(d))
                     if d is n or key in seen or not d.value or not same_quantity(n, d):
                         continue
-                    if p.percent_kind == "share" and d.value < n.value:
-                        continue                 # a share is of a larger whole
-                    if d.value == n.value and p.value != 100:
-                        continue                 # a figure restated is no rate of itself
                     seen.add(key)
-                    out.append(Reading(n, d, tier))
+                    if self.allowed(p, Reading(n, d, tier), nums, of_plan):
+                        out.append(Reading(n, d, tier))
         return out
+
+    def allowed(self, p: Fact, r: Reading, nums: list[Fact], of_plan: bool) -> bool:
+        """What the wording rules out whatever the arithmetic says."""
+        n, d = r.numerator, r.denominator
+        if p.percent_kind == "share" and d.value < n.value:
+            return False                         # a share is of a larger whole
+        if d.value == n.value and (p.value != 100 or n is not nums[0]):
+            return False                         # a restated figure: only the one the rate follows
+        if of_plan and not self.is_plan(d):
+            return False                         # 完成目标任务的P% is of a plan, not of a sibling count
+        return not self.vetoed(p, r)
+
+    def vetoed(self, p: Fact, r: Reading) -> bool:
+        """The wording contradicts the reading: the 占 phrase names another whole, or a bare
+        share belongs to another figure."""
+        return not self.agrees_with_label(p, r.denominator) or not self.bare_share_of(p, r.numerator)
 
     def firm(self, p: Fact, r: Reading) -> bool:
         """A reading the wording leaves no doubt about, so that its failure is an error in the
