@@ -112,6 +112,9 @@ def _vet(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules:
     table = layout.table_at(m.start()) if rule.get("in_table") else None
     if rule.get("in_table") and table is None:
         return None
+    if table is not None and rule.get("header_not") and \
+            rules.compile(rule.get("header_not")).search(layout.column_header(m.start()) or ""):
+        return None                      # 项目个数 in a table of 亿元: a count column, not money
     if table is not None and rule.get("produce") == "amount":
         # a bare money cell takes the table's unit (单位：万元) as its scale
         unit = table.unit_at(m.start())

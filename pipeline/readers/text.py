@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.readers import flat_tables
 from pipeline.types import RawDoc, ReadError
 
 _BOMS = [  # longest first: a UTF-32-LE BOM starts with the UTF-16-LE one
@@ -20,7 +21,8 @@ _SAMPLE = 200_000   # bytes looked at for detection: enough, and keeps 9 MB file
 
 def read(data: bytes, name: str = "") -> RawDoc:
     text, encoding, warnings = decode(data)
-    return RawDoc(text=clean_lines(text), format="txt", encoding=encoding, warnings=warnings)
+    return RawDoc(text=flat_tables.rebuild(clean_lines(text)), format="txt", encoding=encoding,
+                  warnings=warnings)
 
 
 def clean_lines(text: str) -> str:
