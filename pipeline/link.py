@@ -116,6 +116,7 @@ class Linker:
         self.re_done_head = c(conf["table_done_heading"])
         self.re_place_part = c(conf["place_part"])
         self.re_share_whole = c(conf["share_whole"])
+        self.re_whole_cue = c(conf["whole_cue"])
         self.re_share_label = c(conf["share_label"])
         self.re_share_bare = c(conf["share_bare"])
         self.sum_groups: list[SumGroup] = []
@@ -226,7 +227,79 @@ class Linker:
         out += self.s6_children()
         out += self.s7_table_rows()
         out += self.s9_total_rows()
+        out += self.s10_partitions(out)
         return out
+
+    def s10_partitions(self, found: list[SumGroup]) -> list[SumGroup]:
+        """A stated whole and a later run of sibling figures that add up to it exactly
+        (共收到建议1034件 … 已解决363件,占35.1%;正在解决403件…;留作参考268件…): the arithmetic
+        is the evidence that the run is a partition of the whole, so the verdict is only ever
+        consistent. A run starts at a sentence, a clause after 其中/:, or a table column, and
+        takes the figures of the whole's sort in order (percentages between them are skipped)."""
+        known = {(id(g.total), tuple(id(f) for f, _ in g.parts)) for g in found}
+        taken = {id(f) for g in found for f, _ in g.parts}     # parts of a written breakdown
+        stock = [f for f in self.facts if f.kind != "percent" and self.stock(f) and f.value and f.each is None]
+        out = []
+        for i, w in enumerate(stock):
+            if not self.whole_stated(w):
+                continue
+            _, reach = self.layout.scope(w.start, "line")
+            reach = self.layout.scope(min(reach + 1, len(self.text)), "line")[1] if reach < len(self.text) else reach
+            sec = self.layout.section_at(w.start)
+            reach = max(reach, sec.end if sec.level > 0 else reach)
+            sort = [f for f in stock[i + 1:] if f.start < reach and _same_sort(w, f)]
+            k = 0
+            while k < len(sort):
+                j = self.partition_end(w, sort, k, taken) if self.run_start(sort[k]) else None
+                if j is None:
+                    k += 1
+                    continue
+                parts = [(f, 1) for f in sort[k:j + 1]]
+                key = (id(w), tuple(id(f) for f, _ in parts))
+                if key not in known:
+                    known.add(key)
+                    out.append(SumGroup(w, parts, "sum.partition", complete=False,
+                                        reason="the parts add up to the whole"))
+                k = j + 1                # a second partition of the same whole may follow
+        return out
+
+    @staticmethod
+    def partition_end(w: Fact, sort: list[Fact], k: int, taken: set[int]) -> int | None:
+        """The index j > k at which sort[k..j] adds up to w, if any: exactly, or for a rounded
+        whole (39.2亿) to its written precision with few parts, so coincidences stay rare."""
+        q = w.quantity
+        step = q.step if q is not None and q.rounded else 0
+        total = 0
+        for j in range(k, len(sort)):
+            if id(sort[j]) in taken:
+                return None
+            total += sort[j].value
+            if j - k >= (3 if step else 8):
+                return None
+            if j > k and abs(total - w.value) <= step / 2:
+                return j
+            if total > w.value + step:
+                return None
+        return None
+
+    def whole_stated(self, f: Fact) -> bool:
+        """A figure stated as a whole: a whole cue before it (共, 受理, 全年计划 …) or a breakdown
+        after it (…,其中 / 中,)."""
+        a, b = self.scope(f, "clause")
+        if self.re_whole_cue.search(self.text[a:f.start]):
+            return True
+        return bool(self.re_breakdown.search(self.text[f.end:self.scope(f, "semi")[1]])
+                    or self.re_total_then.search(self.text[f.end:self.scope(f, "semi")[1]]))
+
+    def run_start(self, f: Fact) -> bool:
+        """Where a list of parts may begin: a sentence, a line or a cell, or a clause after
+        其中, 中, 看 or a colon."""
+        s0, _ = self.scope(f, "sentence")
+        c0, _ = self.scope(f, "clause")
+        if not self.between(s0, f.start, ("count", "target", "actual", "amount")):
+            return True
+        lead = self.text[max(s0, c0 - 6):c0]
+        return bool(regex.search(r"(?:其中|中|看|[:：])[,，]?$", lead))
 
     def s9_total_rows(self) -> list[SumGroup]:
         """A table's 合计 row against the rows above it, column by column."""
@@ -922,6 +995,13 @@ class Linker:
         self.sum_groups = sums
         ratios = self.ratios()
         return Links(ratios=ratios, sums=sums)
+
+
+def _same_sort(w: Fact, f: Fact) -> bool:
+    """Figures that may be parts of w: money of money; counts of w's unit (人/名/人次 alike)."""
+    if (w.kind == "amount") != (f.kind == "amount"):
+        return False
+    return w.kind == "amount" or f.unit == w.unit or (f.unit in PEOPLE and w.unit in PEOPLE)
 
 
 def clean_title(t: str) -> str:
