@@ -59,14 +59,26 @@ def _row_unit(offset: int, text: str, layout: Layout, rules: Rules) -> tuple[str
     a = text.rfind("\n", 0, offset) + 1
     b = text.find("\n", offset)
     cells = [c.strip() for c in text[a:b if b >= 0 else len(text)].split("\t")]
+    unit_cell = rules.compile(r"^(?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})$")
     col = next((i for i, h in enumerate(table.header) if h in ("单位", "计量单位")), None)
     if col is not None:
-        m = rules.compile(r"^(?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})$").match(cells[col]) \
-            if col < len(cells) else None
-        return (m["u"], m["scale"]) if m else None
+        m = unit_cell.match(cells[col]) if col < len(cells) else None
+        if m:
+            return m["u"], m["scale"]
+        # a row whose cells shifted (no 序号 on a continuation row): its unit cell is where it is
+        m = next(filter(None, (unit_cell.match(c) for c in cells)), None)
+        if m:
+            return m["u"], m["scale"]
     label = next((c for c in cells if c and not c.isdigit()), "")   # past the 序号 cell
     m = rules.compile(r"[(（](?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})[)）]$").search(label)
-    return (m["u"], m["scale"]) if m else None
+    if m:
+        return m["u"], m["scale"]
+    if col is not None:
+        # 改(新)建农村户用厕所100万户以上 | 144281: the label's own figure names what is counted
+        m = rules.compile(r"\d(?:{SCALE})?(?P<u>{COUNT_UNIT})").search(label)
+        if m:
+            return m["u"], None
+    return None
 
 
 def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact]:

@@ -30,7 +30,7 @@ import regex
 
 from extractors.context import COORDINATED as _COORDINATED
 from extractors.numerals import NumberError, parse_plain
-from pipeline.operands import Operands, Reading
+from pipeline.operands import NEAR_TIERS, Operands, Reading
 from pipeline.rules import Rules
 from pipeline.segment import Layout
 from pipeline.types import Fact, Section
@@ -768,8 +768,11 @@ class Linker:
                 g.firm = (g.rule in FIRM_RULES or ops.firm(g.percent, worded)
                           or g.rule == "ratio.completion" and g.denominator.kind == "target") \
                     and not ops.vetoed(g.percent, worded)
+            # a firm reading gives way only to one as near (its clause or row, the words of its
+            # 占 phrase), never to a coincidence found further off
             g.readings = [r for r in ops.readings(g.percent)
-                          if (r.numerator, r.denominator) != (g.numerator, g.denominator)]
+                          if (r.numerator, r.denominator) != (g.numerator, g.denominator)
+                          and (not g.firm or r.source in NEAR_TIERS)]
             out.append(g)
         worded = {id(g.percent) for g in out}
         for p in self.facts:

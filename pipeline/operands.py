@@ -6,7 +6,7 @@ structure allows, in the order a reader would try them:
 
   named      the whole written inside the 占 phrase (占总投资22.4亿元的81.2%)
   labelled   a figure stated under the words the 占 phrase names (占全市转办量的… -> 转办2.42万件)
-  clause     a figure before the numerator in the percentage's own clause run
+  clause     a figure before the numerator in the percentage's own clause run, or table row
              (N个X建设已完成M个(P%), 计划5200人,已完成5836人,完成率112%)
   bracket    a figure in a bracket right after the rate (完成率113.3%(省下达任务1200名))
   whole      the total of the breakdown the numerator is a part of, or a figure the
@@ -38,6 +38,7 @@ if TYPE_CHECKING:                        # the linker passes itself; no import c
 PEOPLE = {"名", "人", "人次"}
 STOCK_KINDS = ("count", "target", "actual", "amount")
 TIERS = ("named", "labelled", "clause", "bracket", "whole", "sentence", "paragraph", "earlier")
+NEAR_TIERS = ("named", "labelled", "clause", "bracket")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Operands:
     def numerators(self, p: Fact) -> list[Fact]:
         """Stock figures between the previous percentage of p's clause run and p, nearest
         first; a part of a breakdown gives way to its total when that total is there too."""
-        a, _ = self.lk.scope(p, "semi")
+        a = self.run_of(p)
         prev = [q.end for q in self.percents if a <= q.start and q.end <= p.start]
         a = max(prev) if prev else a
         cands = self._span(a, p.start)
@@ -101,6 +102,12 @@ class Operands:
                 continue
             out.append(f)
         return out[:3]
+
+    def run_of(self, p: Fact) -> int:
+        """Where p's clause run starts: its semicolon clause, or in a table its row (目标 5.2 |
+        已完成 7.23 | 139.1%: the cells before the rate are its operands)."""
+        scope = "line" if self.lk.layout.table_at(p.start) is not None else "semi"
+        return self.lk.scope(p, scope)[0]
 
     def named_by_rate(self, p: Fact, n: Fact) -> bool:
         """立案236件…立案率93.3%: the rate's own name repeats the numerator's verb."""
@@ -178,8 +185,7 @@ class Operands:
         if tier == "labelled":
             return self.labelled(p, n)
         if tier == "clause":
-            a, _ = lk.scope(p, "semi")
-            return list(reversed(self._span(a, n.start)))
+            return list(reversed(self._span(self.run_of(p), n.start)))
         if tier == "bracket":
             m = lk.bracket_after(p)
             return self._span(m[0], m[1]) if m else []

@@ -2,17 +2,21 @@
 line, cells joined by TAB, a blank line after the table), so that the segmenter, the
 extractors and the linker read them like any other table.
 
-Two flattenings are common on portals and in copied pages:
+Four flattenings are common on portals, in copied pages and in PDF text:
   piped rows       a row a line, cells joined by ` | ` (often with a trailing `|`)
-  a cell a line    every cell on its own line ending in ` |`; the first cells, up to the
-                   first one that holds a figure, are the column headings, and their
-                   count is the width of every row
-A single piped line (`2022年12月16日 | 来源:…`) is page chrome, not a table: a run needs
-two rows at least.
+  a cell a line    every cell on its own line ending in ` |`; the column headings come
+                   first, and the width is the one under which each column holds
+                   figures in every row or in none
+  spaced rows      a row a line, cells apart by spaces, two figures or more a row
+                   (`1 城镇新增就业 万人 5.2 7.23 139.1%`); a heading line of words just
+                   above is the header (`单 位` letter-spaced is one cell)
+  blank-line cells every cell a line, cells apart by one blank line, rows by two
+A single piped or spaced line (`2022年12月16日 | 来源:…`) is page chrome or prose, not a
+table: a run needs two rows at least.
 """
 from __future__ import annotations
 
-import re
+import regex as re
 
 _PIPE = re.compile(r"\s*\|\s*")
 _CELL_LINE = re.compile(r"^[^|\n]{0,60}\s*\|\s*$")
@@ -25,7 +29,7 @@ def _piped_cells(line: str) -> list[str] | None:
     if body.count("|") < 2:
         return None
     if body.endswith("|"):
-        body = body[:-1]
+        body = body[:-1].rstrip()
     cells = _PIPE.split(body)
     return cells if len(cells) >= 2 else None
 
@@ -48,6 +52,24 @@ def _rebuild_piped(lines: list[str]) -> list[str]:
     return out
 
 
+def _width(cells: list[str]) -> int:
+    """How many columns a run of cells has: its headings are the cells before the first
+    figure, less the label cells that open the first row (甲区 | 120 | 98.5%). The width
+    taken is the one under which every column holds figures in all rows or in none."""
+    first = next((k for k, c in enumerate(cells) if _HAS_FIGURE.search(c)), 0)
+    best, best_score = 0, -1.0
+    for w in range(first, 1, -1):
+        rows = [cells[k:k + w] for k in range(w, len(cells) - w + 1, w)]
+        if len(rows) < 2:
+            continue
+        cols = list(zip(*rows))
+        score = sum(len({bool(_HAS_FIGURE.search(c)) for c in col}) == 1 for col in cols) / w
+        score += 0.5 * (len(cells) % w == 0)            # the run ends with a whole row
+        if score > best_score:
+            best, best_score = w, score
+    return best
+
+
 def _rebuild_cell_lines(lines: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
@@ -56,8 +78,8 @@ def _rebuild_cell_lines(lines: list[str]) -> list[str]:
         while j < len(lines) and _CELL_LINE.match(lines[j]):
             j += 1
         cells = [lines[k].strip()[:-1].strip() for k in range(i, j)]
-        width = next((k for k, c in enumerate(cells) if _HAS_FIGURE.search(c)), 0)
-        if j - i >= 2 * width and width >= 2:
+        width = _width(cells)
+        if width and j - i >= 2 * width:
             for k in range(0, len(cells), width):
                 out.append("\t".join(cells[k:k + width]))
             out.append("")
@@ -68,9 +90,87 @@ def _rebuild_cell_lines(lines: list[str]) -> list[str]:
     return out
 
 
+_FIGURE_TOKEN = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?%?$")
+_PROSE = re.compile(r"[。，,；;：:！？]")
+_LETTER_SPACED = re.compile(r"(?<=^|\s)(\w)\s{1,2}(?=\w(?:\s|$))")
+
+
+def _spaced_cells(line: str) -> list[str] | None:
+    """The cells of a row whose cells stand apart by spaces, or None for prose."""
+    tokens = line.split()
+    if len(tokens) < 3 or _PROSE.search(line) or "\t" in line:
+        return None
+    figures = sum(bool(_FIGURE_TOKEN.match(t)) for t in tokens)
+    return tokens if figures >= 2 else None
+
+
+def _header_cells(line: str) -> list[str] | None:
+    """A line of column headings: three words or more, no figure, no prose punctuation."""
+    if _PROSE.search(line) or re.search(r"\d", line):
+        return None
+    tokens = _LETTER_SPACED.sub(r"\1", line.strip()).split()
+    return tokens if len(tokens) >= 3 else None
+
+
+def _align(cells: list[str], head: list[str]) -> list[str]:
+    """A row with fewer cells than its header lost the ones a printed table leaves blank: the
+    序号 of a continuation row, the 单位 of a row that names its unit in its label. Put an
+    empty cell back where the row's cell cannot be that column's."""
+    cells = list(cells)
+    if len(cells) < len(head) and head[0] == "序号" and not re.fullmatch(r"\d{1,3}", cells[0]):
+        cells.insert(0, "")
+    if len(cells) < len(head) and "单位" in head:
+        u = head.index("单位")
+        if u < len(cells) and _FIGURE_TOKEN.match(cells[u]):
+            cells.insert(u, "")
+    return cells
+
+
+def _rebuild_spaced(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        rows = []
+        while j < len(lines) and (cells := _spaced_cells(lines[j])) is not None:
+            rows.append("\t".join(cells))
+            j += 1
+        if len(rows) >= 2:
+            head = _header_cells(out[-1]) if out else None
+            if head is not None:
+                out[-1] = "\t".join(head)
+                rows = ["\t".join(_align(r.split("\t"), head)) for r in rows]
+            out += rows + [""]
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
+
+
+def _rebuild_blank_separated(text: str) -> str:
+    """Rows of cells apart by one blank line, rows apart by two (a page's table copied as
+    text): each row whose cells hold two figures or more becomes a TAB row."""
+    if "\n\n\n" not in text:
+        return text
+    blocks = re.split(r"\n{3,}", text)
+    out = ""
+    was_row = False
+    for b in blocks:
+        cells = b.split("\n\n")
+        row = len(cells) >= 3 and all(c and "\n" not in c and len(c) <= 40 for c in cells) and \
+            sum(bool(_FIGURE_TOKEN.match(c.strip())) for c in cells) >= 2
+        if row:
+            b = "\t".join(c.strip() for c in cells)
+        out += ("\n" if row and was_row else "\n\n\n") + b if out else b
+        was_row = row
+    return out
+
+
 def rebuild(text: str) -> str:
     """The text with its flattened tables rebuilt as TAB rows (other lines untouched)."""
-    if "|" not in text:
-        return text
+    text = _rebuild_blank_separated(text)
     lines = text.split("\n")
-    return "\n".join(_rebuild_cell_lines(_rebuild_piped(lines)))
+    if "|" in text:
+        lines = _rebuild_cell_lines(_rebuild_piped(lines))
+    return "\n".join(_rebuild_spaced(lines))
