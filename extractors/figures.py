@@ -140,8 +140,11 @@ def _vet(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules:
         hm = rules.compile(r"[(（](?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})[)）]").search(head)
         unit, scale = (hm["u"], hm["scale"]) if hm else \
             _row_unit(m.start(), text, layout, rules) or (None, None)
-        if not unit or (head and regex.search(r"率|%|序号", head)):
+        if head and regex.search(r"率|%|序号", head):
             return None
+        if not unit and not (rule.get("unitless_under") and head and not table.unit_at(m.start())
+                             and rules.compile(rule.get("unitless_under")).search(head)):
+            return None                  # (in a table of 万元 a bare cell is money, not a count)
     try:
         q = parse_quantity(num, scale, (g.get("pre"), g.get("mid"), g.get("mid2"), g.get("post")),
                            rules.hedges, rules.scales)

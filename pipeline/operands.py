@@ -52,8 +52,8 @@ class Reading:
 
 
 def same_quantity(a: Fact, b: Fact) -> bool:
-    """Figures that one may divide: money by money; counts of one unit."""
-    if (a.kind == "amount") != (b.kind == "amount"):
+    """Figures that one may divide: money by money, counts of one unit, a change by a change."""
+    if (a.kind == "amount") != (b.kind == "amount") or a.delta != b.delta:
         return False
     if a.kind == "amount":
         return True
@@ -75,7 +75,8 @@ class Operands:
         self.re_generic = linker.rules.compile(conf["whole_generic"])
         self.re_plan_named = linker.rules.compile(conf["plan_named"])
         self.re_plan_cue = linker.rules.compile(conf["plan_cue"])
-        self.stock = [f for f in linker.facts if f.kind in STOCK_KINDS and linker.stock(f)
+        # changes (比上年增加528.22亿元) are kept: a change may be a share of a change
+        self.stock = [f for f in linker.facts if f.kind in STOCK_KINDS and not f.per_unit
                       and f.value is not None and f.each is None]
         self.percents = [f for f in linker.facts if f.kind == "percent"]
         # the total of each breakdown, by the id of its parts
@@ -169,7 +170,15 @@ class Operands:
         if f.kind == "target":
             return True
         a, _ = self.lk.scope(f, "clause")
-        return bool(self.re_plan_cue.search(self.lk.text[a:f.start]))
+        if self.re_plan_cue.search(self.lk.text[a:f.start]):
+            return True
+        s0, _ = self.lk.scope(f, "semi")
+        head = self.lk.text[s0:f.start]
+        if "其中" in head and self.re_plan_cue.search(head[:head.rfind("其中")]):
+            return True                          # 计划投入…,其中省级承担146.93亿元
+        # 计划投入415.54亿元,其中省级承担146.93亿元: a part of a plan is a plan
+        total = self.total_of_part.get(id(f))
+        return total is not None and total is not f and self.is_plan(total)
 
     def whole_cued(self, f: Fact) -> bool:
         """A figure its clause states as a whole (共收到, 总计, 受理, 全年计划 …)."""
