@@ -412,6 +412,12 @@ class Linker:
         same = lambda f: f.unit == t.unit or f.unit in PEOPLE and t.unit in PEOPLE
         if t.kind != "amount" and len(parts) >= 4 and 2 * sum(same(f) for f, _ in parts) < len(parts):
             return []            # 26个指标,分别是:…3290公里…174所…115个: a list of things, each with its own figure
+        big = next((k for k, (f, _) in enumerate(parts) if t.kind != "amount" and f.value > t.value), None)
+        if big is not None:
+            # a count larger than the whole is no part of it: the list has run on past its end
+            # (立案236件,其中…162件,…74件,…经分解形成880件), or each item counts its own
+            # (八大工程分别是:职业教育项目148个…)
+            parts = parts[:big] if big >= 2 else []
         if t.kind != "amount" and any(same(f) for f, _ in parts):
             parts = [(f, n) for f, n in parts if same(f)]
         elif t.kind != "amount" and (t.unit in PEOPLE or t.unit in ("户", "户次")):
@@ -779,7 +785,13 @@ class Linker:
             if p.kind != "percent" or id(p) in worded or p.percent_kind == "growth" or p.delta:
                 continue
             rs = ops.readings(p)
-            if rs:
+            if rs and ops.firm_structural(p, rs[0]):
+                # 共提交254件。…立案236件,…立案率93.3%: the rate's name and the stated whole
+                # tie it to these figures as firmly as any wording
+                first = rs[0]
+                out.append(RatioGroup(p, first.numerator, first.denominator, f"ratio.{first.source}",
+                                      firm=True, readings=[r for r in rs[1:] if r.source in NEAR_TIERS]))
+            elif rs:
                 out.append(RatioGroup(p, None, None, "ratio.structure",
                                       "the wording names no counts", readings=rs))
         out.sort(key=lambda g: g.percent.start)

@@ -252,6 +252,17 @@ class Operands:
         share belongs to another figure."""
         return not self.agrees_with_label(p, r.denominator) or not self.bare_share_of(p, r.numerator)
 
+    def firm_structural(self, p: Fact, r: Reading) -> bool:
+        """A reading no wording gave that is firm all the same: the whole of the breakdown the
+        numerator is a part of, or a stated whole with a rate named after the numerator's verb."""
+        if self.vetoed(p, r):
+            return False
+        if self.total_of_part.get(id(r.numerator)) is r.denominator:
+            return True
+        a, _ = self.lk.scope(p, "line")
+        return (a <= r.denominator.start and self.whole_cued(r.denominator)
+                and self.named_by_rate(p, r.numerator))
+
     def firm(self, p: Fact, r: Reading) -> bool:
         """A reading the wording leaves no doubt about, so that its failure is an error in the
         report: both operands in p's sentence; the whole of the breakdown p's count is a part
