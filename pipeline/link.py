@@ -117,6 +117,7 @@ class Linker:
         self.re_place_part = c(conf["place_part"])
         self.re_share_whole = c(conf["share_whole"])
         self.re_whole_cue = c(conf["whole_cue"])
+        self.re_list_mark = c(conf["list_mark"])
         self.re_share_label = c(conf["share_label"])
         self.re_share_bare = c(conf["share_bare"])
         self.sum_groups: list[SumGroup] = []
@@ -241,16 +242,21 @@ class Linker:
         stock = [f for f in self.facts if f.kind != "percent" and self.stock(f) and f.value and f.each is None]
         out = []
         for i, w in enumerate(stock):
-            if not self.whole_stated(w):
-                continue
-            _, reach = self.layout.scope(w.start, "line")
-            reach = self.layout.scope(min(reach + 1, len(self.text)), "line")[1] if reach < len(self.text) else reach
+            cued = self.whole_stated(w)
+            # the parts follow within a few paragraphs (■按项目类别统计:… in the lines below)
+            reach = w.end
+            for _ in range(4):
+                reach = self.layout.scope(min(reach + 1, len(self.text)), "line")[1]
             sec = self.layout.section_at(w.start)
-            reach = max(reach, sec.end if sec.level > 0 else reach)
+            if sec.level > 0:
+                reach = min(reach, sec.end)
             sort = [f for f in stock[i + 1:] if f.start < reach and _same_sort(w, f)]
             k = 0
             while k < len(sort):
-                j = self.partition_end(w, sort, k, taken) if self.run_start(sort[k]) else None
+                start = self.run_start(sort[k])
+                # an uncued whole needs its list announced (其中, 按…统计:, 从…看)
+                ok = start == "marker" or (start == "sentence" and cued)
+                j = self.partition_end(w, sort, k, taken) if ok else None
                 if j is None:
                     k += 1
                     continue
@@ -291,15 +297,18 @@ class Linker:
         return bool(self.re_breakdown.search(self.text[f.end:self.scope(f, "semi")[1]])
                     or self.re_total_then.search(self.text[f.end:self.scope(f, "semi")[1]]))
 
-    def run_start(self, f: Fact) -> bool:
-        """Where a list of parts may begin: a sentence, a line or a cell, or a clause after
-        其中, 中, 看 or a colon."""
+    def run_start(self, f: Fact) -> str | None:
+        """Where a list of parts may begin: 'marker' for the first figure of its sort after
+        其中, 中, 看 or a colon (按项目类别统计:产业发展项目172个); 'sentence' for the first
+        figure of its sort in a sentence, a line or a cell; else None."""
         s0, _ = self.scope(f, "sentence")
-        c0, _ = self.scope(f, "clause")
-        if not self.between(s0, f.start, ("count", "target", "actual", "amount")):
-            return True
-        lead = self.text[max(s0, c0 - 6):c0]
-        return bool(regex.search(r"(?:其中|中|看|[:：])[,，]?$", lead))
+        money = f.kind == "amount"
+        before = [g for g in self.between(s0, f.start, ("count", "target", "actual", "amount"))
+                  if (g.kind == "amount") == money]
+        marks = list(self.re_list_mark.finditer(self.text, s0, f.start))
+        if marks and not any(g.start >= marks[-1].end() for g in before):
+            return "marker"
+        return "sentence" if not before else None
 
     def s9_total_rows(self) -> list[SumGroup]:
         """A table's 合计 row against the rows above it, column by column."""
