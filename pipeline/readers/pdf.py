@@ -137,15 +137,20 @@ def _read_page(pdf, index: int, widths: "_PdfWidths") -> tuple[Page, int, int]:
     installed it even drops characters), so the chars and their boxes come from pdfminer,
     which takes them from the PDF's own widths: the same text on every machine."""
     page = pdf[index]
-    textpage = page.get_textpage()
+    textpage = None         # pdfium's text page, only where its text is used
     try:
         width, height = page.get_size()
         paths, unembedded = _paths(page)
         tables = _find_tables(paths, height) if len(paths) >= _MIN_PATHS else []
+        text = None
         if unembedded:
-            text, boxes = widths.page_chars(index, height)
-            box = boxes.__getitem__
-        else:
+            try:
+                text, boxes = widths.page_chars(index, height)
+                box = boxes.__getitem__
+            except Exception:       # pdfminer cannot parse what pdfium could: pdfium's text
+                text = None
+        if text is None:
+            textpage = page.get_textpage()
             text = textpage.get_text_range()
             count = textpage.count_chars()
             if len(text) != count:          # characters outside the BMP: no 1:1 index map
@@ -155,40 +160,63 @@ def _read_page(pdf, index: int, widths: "_PdfWidths") -> tuple[Page, int, int]:
         bad = len(_BAD_CHAR.findall(text))
         blocks = _page_blocks(box, text, tables)
     finally:
-        textpage.close()
+        if textpage is not None:
+            textpage.close()
         page.close()
     return Page(width, height, blocks), bad, nonspace
 
 
 class _PdfWidths:
-    """The document as pdfminer (through pdfplumber) reads it, opened on first use: char
-    boxes from the fonts' declared widths and the text matrix, not from glyph outlines."""
+    """The document as pdfminer reads it, opened on first use: char boxes from the fonts'
+    declared widths and the text matrix, not from glyph outlines. pdfminer's own objects
+    are read (not pdfplumber's dict per object, which doubled the cost)."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.doc = None
+        self.pages: list | None = None
+
+    def _open(self) -> None:
+        import io
+
+        from pdfminer.converter import PDFPageAggregator
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+        from pdfminer.pdfpage import PDFPage
+        from pdfminer.pdfparser import PDFParser
+
+        doc = PDFDocument(PDFParser(io.BytesIO(self.data)))
+        self.pages = list(PDFPage.create_pages(doc))
+        rsrc = PDFResourceManager(caching=True)
+        self.device = PDFPageAggregator(rsrc, laparams=None)   # no layout analysis
+        self.interpreter = PDFPageInterpreter(rsrc, self.device)
 
     def page_chars(self, index: int, height: float) -> tuple[str, list[tuple]]:
         """The page's text in content order, a newline where a new line starts and a space
         where a gap opens inside a line (as pdfium's text has them), and one box (x0, x1,
-        top, bottom; top-down) per character of the text."""
-        if self.doc is None:
-            import io
+        top, bottom; top-down, as pdfium's boxes are made) per character of the text."""
+        from pdfminer.layout import LTChar, LTContainer
 
-            import pdfplumber
-            self.doc = pdfplumber.open(io.BytesIO(self.data))
-        page = self.doc.pages[index]
-        top0 = height - float(page.mediabox[3])      # pdfplumber measures from the media box
+        if self.pages is None:
+            self._open()
+        self.interpreter.process_page(self.pages[index])
+
+        def chars(obj):
+            for o in obj:
+                if isinstance(o, LTChar):
+                    yield o
+                elif isinstance(o, LTContainer):      # form XObjects (LTFigure)
+                    yield from chars(o)
+
         out: list[str] = []
         boxes: list[tuple] = []
         prev = None
-        for ch in page.chars:
-            t = ch["text"]
+        for ch in chars(self.device.get_result()):
+            t = ch.get_text()
             if t.startswith("(cid:"):                # no char map: count it as unreadable
                 t = "\ufffd"
             if len(t) != 1:                          # ligatures: first char keeps the box
                 t = t[:1] or " "
-            b = (ch["x0"], ch["x1"], ch["top"] + top0, ch["bottom"] + top0)
+            b = (ch.x0, ch.x1, height - ch.y1, height - ch.y0)
             if prev is not None:
                 size = max(prev[3] - prev[2], b[3] - b[2], 1.0)
                 cy, py = (b[2] + b[3]) / 2, (prev[2] + prev[3]) / 2
@@ -204,8 +232,7 @@ class _PdfWidths:
         return "".join(out), boxes
 
     def close(self) -> None:
-        if self.doc is not None:
-            self.doc.close()
+        self.pages = None
 
 
 _C = None
