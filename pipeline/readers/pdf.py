@@ -6,11 +6,14 @@ filled with pypdfium2's characters, so a table page costs little more than a tex
 Output follows the RawDoc conventions: wrapped lines joined into paragraphs, tables as
 tab rows, headers/footers/page numbers dropped.
 
+A page that uses a font the file does not embed (reportlab's STSong-Light, as in
+bench/out/corpus/pdf and tools/render.py) is read with pdfminer instead: pdfium would lay
+out the glyphs of whatever substitute font the machine has, and its text changes (chars
+dropped) with and without fonts-noto-cjk; pdfminer's boxes come from the PDF's own widths.
+
 Where the time goes: on PDFs whose fonts are embedded, pdfium loads a page and its text
-in ~1.5-2 ms; on PDFs with a non-embedded CJK font (reportlab's STSong-Light, as in
-bench/out/corpus/pdf) it loads a substitute system font per document and decodes the
-outline of every glyph twice (page load and text page), ~10 ms a page on a machine with
-Noto CJK installed. That is pdfium's own time: the Python here is ~1-2.5 ms a page."""
+in ~1.5-2 ms; the Python here is ~1-2.5 ms a page. A non-embedded-font page costs about
+twice a pdfium one (pdfminer interprets its content stream in Python)."""
 from __future__ import annotations
 
 import ctypes
