@@ -1,15 +1,31 @@
 # Everyday commands. On a fresh clone `make run` and `make test` each set up what they need
-# (a .venv with the project and its test tools) before doing their job.
+# (a .venv with the locked dependencies, then the project itself) before doing their job.
 PY := .venv/bin/python
 STAMP := .venv/.installed
+LOCK := requirements.lock
+UV := uv==0.13.9
 
-.PHONY: setup test run bench bench-quick bench-pdf
+.PHONY: setup test run lock bench bench-quick bench-pdf
 
-$(STAMP): pyproject.toml
+# The lock decides every version (pip's resolver and its age do not); --require-hashes
+# because the lock carries the hash of every file it allows.
+$(STAMP): pyproject.toml $(LOCK)
 	python3 -m venv .venv
 	.venv/bin/pip install --quiet --upgrade pip
-	.venv/bin/pip install --quiet -e '.[dev]'
+	.venv/bin/pip install --quiet --require-hashes -r $(LOCK)
+	@# setuptools' notice that any editable install prints (folders named like the packages
+	@# in the working directory take precedence): here they are the packages themselves
+	PYTHONWARNINGS="ignore:Editable installation" .venv/bin/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve the whole dependency set (pyproject.toml's ranges, dev tools included) for
+# any platform and Python >= 3.11 and rewrite the lock; then `make setup` installs it.
+lock:
+	test -x .venv/bin/python || python3 -m venv .venv
+	.venv/bin/pip install --quiet $(UV)
+	.venv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --upgrade --quiet -o $(LOCK)
+	rm -f $(STAMP)
 
 setup: $(STAMP)
 
@@ -18,6 +34,7 @@ test: $(STAMP)
 
 run: $(STAMP)
 	.venv/bin/minsheng run corpus/ -o outputs/corpus
+	@echo "report: $(CURDIR)/outputs/corpus/report.html"
 
 # Throughput and memory against pdfplumber and jionlp baselines (see bench/bench.py).
 bench: $(STAMP)

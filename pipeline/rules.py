@@ -99,13 +99,29 @@ class Rules:
 
 
 def rules_dir(option: str | Path | None = None) -> Path:
-    """Where the rules are: the option, then $MINSHENG_RULES, then the repo's rules/."""
+    """Where the rules are: the option, then $MINSHENG_RULES, then the rules shipped with the code."""
     for cand in (option, os.environ.get("MINSHENG_RULES")):
         if cand:
             p = Path(cand)
             if not p.is_dir():
                 raise RulesError(f"rules folder {p} does not exist: pass --rules DIR or fix MINSHENG_RULES")
             return p
+    return _default_rules()
+
+
+def _default_rules() -> Path:
+    """The rules that ship with the code: the package data minsheng.rules of an installed
+    wheel, else the repo's rules/ next to pipeline/ (a clone or an editable install, whose
+    finder does not map the data-only package)."""
+    from importlib.util import find_spec
+
+    try:    # a namespace package (no __init__.py): its folder, not importlib.resources' view
+        spec = find_spec("minsheng.rules")
+    except ModuleNotFoundError:
+        spec = None
+    for where in (spec and spec.submodule_search_locations) or ():
+        if (Path(where) / "meta.yaml").is_file():
+            return Path(where)
     return Path(__file__).resolve().parent.parent / "rules"
 
 

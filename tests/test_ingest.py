@@ -155,6 +155,36 @@ def test_docx_numbering_labels_recovered(tmp_path):
     assert text.split("\n")[:3] == ["1.第一项", "2.第二项", "正文"]
 
 
+def test_docx_tab_paragraphs_read_as_table_rows(tmp_path):
+    """A table typed as paragraphs with tabs reads as the same tab rows as the .txt (an
+    empty first cell kept), set off by blank lines; a lone indented paragraph does not."""
+    import docx
+
+    from tools import render
+    text = ("2023年民生实事任务表\n序号\t项目\t目标\t完成率\n1\t老旧小区改造\t183个\t82%\n"
+            "\t\t其中新开工\t60个\n说明：以上为计划数。\n")
+    render.to_docx(text, tmp_path / "t.docx", tables="tabs")
+    assert read_path(tmp_path / "t.docx").text == (
+        "2023年民生实事任务表\n\n序号\t项目\t目标\t完成率\n1\t老旧小区改造\t183个\t82%\n"
+        "\t\t其中新开工\t60个\n\n说明：以上为计划数。\n")
+    d = docx.Document()
+    d.add_paragraph().add_run().add_tab()
+    d.paragraphs[0].runs[0].add_text("一、总体情况")
+    d.add_paragraph("联系人：张三")
+    d.save(tmp_path / "i.docx")
+    assert read_path(tmp_path / "i.docx").text == "一、总体情况\n联系人：张三\n"
+
+
+def test_docx_one_row_word_table_keeps_its_cells(tmp_path):
+    import docx
+    d = docx.Document()
+    d.add_paragraph("表1")
+    t = d.add_table(rows=1, cols=2)
+    t.cell(0, 0).text, t.cell(0, 1).text = "合计", "4000万元"
+    d.save(tmp_path / "w.docx")
+    assert "合计\t4000万元" in read_path(tmp_path / "w.docx").text.split("\n")
+
+
 @pytest.mark.parametrize("n, fmt, out", [(1, "chineseCounting", "一"), (11, "chineseCounting", "十一"),
                                          (23, "chineseCountingThousand", "二十三"),
                                          (3, "decimalEnclosedCircle", "③"), (4, "decimal", "4")])
@@ -274,7 +304,7 @@ def test_pdf_table_geometry_fast_paths_match_reference(tmp_path):
         for i in range(len(doc)):
             page = doc[i]
             height = page.get_size()[1]
-            paths = reader._paths(page)
+            paths, _ = reader._paths(page)
             wrapped = page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_PATH], max_depth=2)
             assert paths == [reader._handle(o) for o in wrapped], (name, i)
             if len(paths) < 3:
@@ -295,7 +325,8 @@ def test_pdf_table_geometry_fast_paths_match_reference(tmp_path):
             cells_seen += sum(1 for t in tables for r in t for c in r if c)
             frames = [reader._bbox(t) for t in tables]
             textpage = page.get_textpage()
-            boxes = reader._charboxes(textpage, 0, textpage.count_chars(), height)
+            box = reader._charbox(textpage, height)
+            boxes = [box(k) for k in range(textpage.count_chars())]
             assert boxes == [(b[0], b[2], height - b[3], height - b[1]) for b in
                              (textpage.get_charbox(k, loose=True) for k in range(len(boxes)))]
             points = [((b[0] + b[1]) / 2, (b[2] + b[3]) / 2) for b in boxes]

@@ -22,10 +22,13 @@ def _blocks(text: str) -> list[tuple[str, object]]:
     return out
 
 
-def to_pdf(text: str, path: Path | str, wrap_chars: int = 38) -> Path:
-    """A PDF in reportlab's built-in CJK font STSong-Light: paragraphs wrapped at about
-    wrap_chars characters (so figures sometimes break across lines), tab rows as a ruled
-    table, page numbers at the foot."""
+def to_pdf(text: str, path: Path | str, wrap_chars: int = 38, justify: bool = False) -> Path:
+    """A PDF in reportlab's built-in CJK font STSong-Light (not embedded: a reader takes
+    its widths from the PDF and its glyphs from the machine's fonts): paragraphs wrapped at
+    about wrap_chars characters (so figures sometimes break across lines), justified if
+    asked (the gaps between characters then vary), tab rows as a ruled table whose cells
+    wrap, page numbers at the foot."""
+    from reportlab.lib.enums import TA_JUSTIFY, TA_LEFT
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -38,7 +41,7 @@ def to_pdf(text: str, path: Path | str, wrap_chars: int = 38) -> Path:
     width = wrap_chars * size + 2          # the frame width decides where lines wrap
     margin = (A4[0] - width) / 2
     body = ParagraphStyle("b", fontName="STSong-Light", fontSize=size, leading=size * 1.6,
-                          wordWrap="CJK")
+                          wordWrap="CJK", alignment=TA_JUSTIFY if justify else TA_LEFT)
     cell = ParagraphStyle("c", fontName="STSong-Light", fontSize=7, leading=9, wordWrap="CJK")
     story = []
     for kind, val in _blocks(text):
@@ -75,8 +78,10 @@ def _rstrip_cells(row: list[str]) -> list[str]:
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 
 
-def to_docx(text: str, path: Path | str) -> Path:
-    """A .docx: lines starting 一、 as headings, tab rows as a Word table."""
+def to_docx(text: str, path: Path | str, tables: str = "word") -> Path:
+    """A .docx: lines starting 一、 as headings, tab rows as a Word table, or with
+    tables="tabs" as paragraphs whose cells are separated by tab characters (w:tab), the
+    way office notices often type a table."""
     import docx
 
     d = docx.Document()
@@ -86,6 +91,13 @@ def to_docx(text: str, path: Path | str) -> Path:
                 d.add_heading(val, level=1)
             else:
                 d.add_paragraph(val)
+        elif tables == "tabs":
+            for r in val:
+                run = d.add_paragraph().add_run()
+                for j, c in enumerate(r):
+                    if j:
+                        run.add_tab()
+                    run.add_text(c)
         else:
             rows = val
             n = max(len(r) for r in rows)

@@ -56,31 +56,64 @@ def read(data: bytes, name: str = "") -> RawDoc:
     numbering = Numbering(document)
     styles = _style_numpr(document)
     out: list[str] = []
+    paras: list[str] = []           # body paragraphs since the last Word table
     for el in document.element.body.iterchildren():
         if el.tag == W + "p":
-            text = _para_text(el)
+            text = _para_text(el, tabs=True)
             label = numbering.label(_numpr(el, styles))
             if label and text.strip():
                 text = label + text.lstrip()
-            out.append(text)
+            paras.append(text)
         elif el.tag == W + "tbl":
+            out.extend(_tab_rows(paras))
+            paras = []
             if out and out[-1] != "":
                 out.append("")
             out.extend(_table_rows(el))
             out.append("")
+    out.extend(_tab_rows(paras))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n") + "\n"
     return RawDoc(text=text, format="docx")
 
 
-def _para_text(p) -> str:
-    """Run texts; tabs and breaks inside a paragraph become spaces (tabs are ours)."""
+def _para_text(p, tabs: bool = False) -> str:
+    """Run texts; breaks become spaces. A tab (w:tab, or a TAB typed in the text) stays a
+    TAB when `tabs` (body paragraphs: _tab_rows decides) and is a space in table cells."""
     parts = []
     for node in p.iter(W + "t", W + "tab", W + "br", W + "cr"):
         if node.tag == W + "t":
             parts.append(node.text or "")
+        elif node.tag == W + "tab" and node.getparent().tag == W + "r":   # not a tab stop
+            parts.append("\t")
         else:
             parts.append(" ")
-    return "".join(parts).replace("\t", " ").strip()
+    text = "".join(parts).strip(" \u3000")
+    return text if tabs else text.replace("\t", " ").strip()
+
+
+def _tab_rows(paras: list[str]) -> list[str]:
+    """Office notices often type a table as paragraphs whose columns are separated by tabs.
+    A run of two or more consecutive paragraphs with tabs reads as table rows, tabs kept as
+    they are (a leading tab is an empty first cell), like the same lines in a .txt, and is
+    set off by blank lines as a table is. A lone paragraph's tabs are indents or spacing:
+    spaces."""
+    out: list[str] = []
+    k = 0
+    while k < len(paras):
+        j = k
+        while j < len(paras) and "\t" in paras[j] and paras[j].strip():
+            j += 1
+        if j - k >= 2:
+            if out and out[-1] != "":
+                out.append("")
+            out.extend(paras[k:j])
+            out.append("")
+            k = j
+        else:
+            p = paras[k]
+            out.append(re.sub(r"\s*\t\s*", " ", p).strip() if "\t" in p else p)
+            k += 1
+    return out
 
 
 def _cell_text(tc) -> str:

@@ -6,11 +6,14 @@ filled with pypdfium2's characters, so a table page costs little more than a tex
 Output follows the RawDoc conventions: wrapped lines joined into paragraphs, tables as
 tab rows, headers/footers/page numbers dropped.
 
+A page that uses a font the file does not embed (reportlab's STSong-Light, as in
+bench/out/corpus/pdf and tools/render.py) is read with pdfminer instead: pdfium would lay
+out the glyphs of whatever substitute font the machine has, and its text changes (chars
+dropped) with and without fonts-noto-cjk; pdfminer's boxes come from the PDF's own widths.
+
 Where the time goes: on PDFs whose fonts are embedded, pdfium loads a page and its text
-in ~1.5-2 ms; on PDFs with a non-embedded CJK font (reportlab's STSong-Light, as in
-bench/out/corpus/pdf) it loads a substitute system font per document and decodes the
-outline of every glyph twice (page load and text page), ~10 ms a page on a machine with
-Noto CJK installed. That is pdfium's own time: the Python here is ~1-2.5 ms a page."""
+in ~1.5-2 ms; the Python here is ~1-2.5 ms a page. A non-embedded-font page costs about
+twice a pdfium one (pdfminer interprets its content stream in Python)."""
 from __future__ import annotations
 
 import ctypes
@@ -54,6 +57,15 @@ class Table:
     top: float
     bottom: float
     rows: list[list[str]]
+    open_top: bool = False        # its first row goes on from the previous page
+    open_bottom: bool = False     # its last row goes on to the next page
+
+
+class _Grid(list):
+    """A ruled table's rows of cell boxes, and which of its ends had no rule (a row cut
+    by a page break)."""
+    open_top = False
+    open_bottom = False
 
 
 @dataclass
@@ -67,6 +79,7 @@ def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
     import pypdfium2 as pdfium
 
     pdf = _open(data)
+    widths = _PdfWidths(data)
     try:
         n = len(pdf)
         if n > max_pages:
@@ -77,7 +90,7 @@ def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
         pages, bad_chars, n_chars = [], 0, 0
         for i in range(n):
             try:
-                page, bad, count = _read_page(pdf, i)
+                page, bad, count = _read_page(pdf, i, widths)
             except pdfium.PdfiumError as e:
                 raise ReadError(f"PDF page {i + 1} cannot be read (damaged?): {e}") from None
             pages.append(page)
@@ -85,6 +98,7 @@ def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
             n_chars += count
     finally:
         pdf.close()
+        widths.close()
     if n_chars == 0:
         raise ReadError("PDF has no text layer (a scan?); OCR is not in scope: "
                         "get a text PDF or the .docx from the publisher")
@@ -119,25 +133,109 @@ def _open(data: bytes):
                         "download it again") from None
 
 
-def _read_page(pdf, index: int) -> tuple[Page, int, int]:
-    """A page's lines and tables; returns (page, unreadable chars, all non-space chars)."""
+def _read_page(pdf, index: int, widths: "_PdfWidths") -> tuple[Page, int, int]:
+    """A page's lines and tables; returns (page, unreadable chars, all non-space chars).
+    Chars come from pdfium, except on a page that uses a font the file does not embed:
+    there pdfium lays out glyphs of whatever substitute the machine has (with no CJK font
+    installed it even drops characters), so the chars and their boxes come from pdfminer,
+    which takes them from the PDF's own widths: the same text on every machine."""
     page = pdf[index]
-    textpage = page.get_textpage()
+    textpage = None         # pdfium's text page, only where its text is used
     try:
         width, height = page.get_size()
-        text = textpage.get_text_range()
-        count = textpage.count_chars()
+        paths, unembedded = _paths(page)
+        tables = _find_tables(paths, height) if len(paths) >= _MIN_PATHS else []
+        text = None
+        if unembedded:
+            try:
+                text, boxes = widths.page_chars(index, height)
+                box = boxes.__getitem__
+            except Exception:       # pdfminer cannot parse what pdfium could: pdfium's text
+                text = None
+        if text is None:
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
+            count = textpage.count_chars()
+            if len(text) != count:          # characters outside the BMP: no 1:1 index map
+                text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
+            box = _charbox(textpage, height)
         nonspace = sum(map(len, text.split()))      # str.split() splits where isspace()
         bad = len(_BAD_CHAR.findall(text))
-        paths = _paths(page)
-        tables = _find_tables(paths, height) if len(paths) >= _MIN_PATHS else []
-        if len(text) != count:          # characters outside the BMP: no 1:1 index map
-            text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
-        blocks = _page_blocks(textpage, text, height, tables)
+        blocks = _page_blocks(box, text, tables)
     finally:
-        textpage.close()
+        if textpage is not None:
+            textpage.close()
         page.close()
     return Page(width, height, blocks), bad, nonspace
+
+
+class _PdfWidths:
+    """The document as pdfminer reads it, opened on first use: char boxes from the fonts'
+    declared widths and the text matrix, not from glyph outlines. pdfminer's own objects
+    are read (not pdfplumber's dict per object, which doubled the cost)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pages: list | None = None
+
+    def _open(self) -> None:
+        import io
+
+        from pdfminer.converter import PDFPageAggregator
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+        from pdfminer.pdfpage import PDFPage
+        from pdfminer.pdfparser import PDFParser
+
+        doc = PDFDocument(PDFParser(io.BytesIO(self.data)))
+        self.pages = list(PDFPage.create_pages(doc))
+        rsrc = PDFResourceManager(caching=True)
+        self.device = PDFPageAggregator(rsrc, laparams=None)   # no layout analysis
+        self.interpreter = PDFPageInterpreter(rsrc, self.device)
+
+    def page_chars(self, index: int, height: float) -> tuple[str, list[tuple]]:
+        """The page's text in content order, a newline where a new line starts and a space
+        where a gap opens inside a line (as pdfium's text has them), and one box (x0, x1,
+        top, bottom; top-down, as pdfium's boxes are made) per character of the text."""
+        from pdfminer.layout import LTChar, LTContainer
+
+        if self.pages is None:
+            self._open()
+        self.interpreter.process_page(self.pages[index])
+
+        def chars(obj):
+            for o in obj:
+                if isinstance(o, LTChar):
+                    yield o
+                elif isinstance(o, LTContainer):      # form XObjects (LTFigure)
+                    yield from chars(o)
+
+        out: list[str] = []
+        boxes: list[tuple] = []
+        prev = None
+        for ch in chars(self.device.get_result()):
+            t = ch.get_text()
+            if t.startswith("(cid:"):                # no char map: count it as unreadable
+                t = "\ufffd"
+            if len(t) != 1:                          # ligatures: first char keeps the box
+                t = t[:1] or " "
+            b = (ch.x0, ch.x1, height - ch.y1, height - ch.y0)
+            if prev is not None:
+                size = max(prev[3] - prev[2], b[3] - b[2], 1.0)
+                cy, py = (b[2] + b[3]) / 2, (prev[2] + prev[3]) / 2
+                if abs(cy - py) > size / 2 or b[0] < prev[0] - size / 2:
+                    out.append("\n")
+                    boxes.append((prev[1], prev[1], prev[2], prev[3]))
+                elif b[0] - prev[1] > 0.15 * size and t != " " and out[-1] != " ":
+                    out.append(" ")
+                    boxes.append((prev[1], b[0], prev[2], prev[3]))
+            out.append(t)
+            boxes.append(b)
+            prev = b
+        return "".join(out), boxes
+
+    def close(self) -> None:
+        self.pages = None
 
 
 _C = None
@@ -171,7 +269,10 @@ def _pdfium():
             segment_point=fn("FPDFPathSegment_GetPoint", I, H, P, P),
             segment_type=fn("FPDFPathSegment_GetType", I, H),
             loose_charbox=fn("FPDFText_GetLooseCharBox", I, H, I, P),
-            PATH=c.FPDF_PAGEOBJ_PATH, FORM=c.FPDF_PAGEOBJ_FORM, LINETO=c.FPDF_SEGMENT_LINETO,
+            text_font=fn("FPDFTextObj_GetFont", H, H),
+            font_embedded=fn("FPDFFont_GetIsEmbedded", I, H),
+            PATH=c.FPDF_PAGEOBJ_PATH, FORM=c.FPDF_PAGEOBJ_FORM, TEXT=c.FPDF_PAGEOBJ_TEXT,
+            LINETO=c.FPDF_SEGMENT_LINETO,
             FS_MATRIX=c.FS_MATRIX, FS_RECTF=c.FS_RECTF)
     return _C
 
@@ -181,15 +282,17 @@ def _handle(obj) -> int:
     return ctypes.cast(obj.raw, ctypes.c_void_p).value
 
 
-def _paths(page) -> list[int]:
+def _paths(page) -> tuple[list[int], bool]:
     """Handles of the page's path objects, in page order, including those one form
     XObject deep (what page.get_objects(filter=[PATH], max_depth=2) yields, without a
-    Python wrapper object per page object: text pages have hundreds of objects)."""
+    Python wrapper object per page object: text pages have hundreds of objects); and
+    whether a text object there uses a font the file does not embed."""
     import pypdfium2 as pdfium
 
     c = _pdfium()
-    get_type, path, form = c.object_type, c.PATH, c.FORM
+    get_type, path, form, text = c.object_type, c.PATH, c.FORM, c.TEXT
     out: list[int] = []
+    fonts: dict[int, bool] = {}         # font handle -> embedded
 
     def walk(parent: int, count, get, level: int) -> None:
         n = count(parent)
@@ -202,11 +305,15 @@ def _paths(page) -> list[int]:
             kind = get_type(obj)
             if kind == path:
                 out.append(obj)
+            elif kind == text:
+                font = c.text_font(obj)
+                if font and font not in fonts:
+                    fonts[font] = bool(c.font_embedded(font) == 1)
             elif kind == form and level == 0:
                 walk(obj, c.count_form_objects, c.get_form_object, 1)
 
     walk(_handle(page), c.count_objects, c.get_object, 0)
-    return out
+    return out, not all(fonts.values())
 
 
 def _find_tables(paths: list[int], height: float) -> list[list[list[tuple | None]]]:
@@ -240,13 +347,46 @@ def _find_tables(paths: list[int], height: float) -> list[list[list[tuple | None
     edges = T.merge_edges(edges, 3, 3, 3, 3)
     edges = [e for e in edges if (e["x1"] - e["x0"] if e["orientation"] == "h"
                                   else e["bottom"] - e["top"]) >= 3]
+    closing = _open_row_edges(edges)
+    edges += closing
     cells = _intersections_to_cells(T.edges_to_intersections(edges, 3, 3))
     tables = []
     for group in T.cells_to_tables(cells):
-        rows = [r.cells for r in T.Table(None, group).rows]
+        rows = _Grid(r.cells for r in T.Table(None, group).rows)
         if max(len(r) for r in rows) >= 2:
+            _, top, _, bottom = _bbox(rows)
+            rows.open_top = any(abs(e["top"] - top) < 1 for e in closing)
+            rows.open_bottom = any(abs(e["top"] - bottom) < 1 for e in closing)
             tables.append(rows)
     return tables
+
+
+def _open_row_edges(edges: list[dict], tol: float = 3) -> list[dict]:
+    """Closing lines for rows left open: a row whose cells wrap onto the next page is drawn
+    with its column lines running to the foot of the page (or from its head) and no rule
+    there, so no cell would hold its text and the row would fall out of the table. Where
+    three or more column lines end at the same height below (above) every rule that they
+    cross, a rule joining them is added."""
+    hs = [e for e in edges if e["orientation"] == "h"]
+    vs = [e for e in edges if e["orientation"] == "v"]
+    out = []
+    for end in ("bottom", "top"):
+        groups: dict[int, list[dict]] = {}
+        for v in vs:
+            groups.setdefault(round(v[end] / tol), []).append(v)
+        for group in groups.values():
+            if len(group) < 3:
+                continue
+            y = sum(v[end] for v in group) / len(group)
+            x0, x1 = min(v["x0"] for v in group), max(v["x0"] for v in group)
+            if any(abs(h["top"] - y) <= tol and h["x0"] <= x0 + tol and h["x1"] >= x1 - tol
+                   for h in hs):
+                continue        # already closed
+            crossing = [h["top"] for h in hs if h["x0"] <= x1 and h["x1"] >= x0 and
+                        min(v["top"] for v in group) - tol <= h["top"] <= max(v["bottom"] for v in group) + tol]
+            if crossing and (y > max(crossing) if end == "bottom" else y < min(crossing)):
+                out.append(_edge("h", x0, x1, y, y))
+    return out
 
 
 def _segment_edges(obj, height: float) -> list[dict]:
@@ -339,14 +479,9 @@ def _charbox(textpage, height: float):
     return box
 
 
-def _charboxes(textpage, start: int, end: int, height: float):
-    """(x0, x1, top, bottom) per char in [start, end), top-down coordinates."""
-    box = _charbox(textpage, height)
-    return [box(i) for i in range(start, end)]
-
-
-def _page_blocks(textpage, text: str, height: float, tables) -> list:
-    """Lines (pdfium's own line breaks) outside tables, plus tables, sorted top-down."""
+def _page_blocks(box, text: str, tables) -> list:
+    """Lines (the text's own line breaks) outside tables, plus tables, sorted top-down;
+    box(i) is char i's (x0, x1, top, bottom)."""
     spans, pos = [], 0
     for m in _LINE_BREAK.finditer(text):
         spans.append((pos, m.start()))
@@ -354,9 +489,8 @@ def _page_blocks(textpage, text: str, height: float, tables) -> list:
     spans.append((pos, len(text)))
     spans = [(s, e) for s, e in spans if text[s:e].strip()]
     if not tables:
-        box = _charbox(textpage, height)
         return [_fast_line(box, text, s, e) for s, e in spans]
-    boxes = {s: _charboxes(textpage, s, e, height) for s, e in spans}
+    boxes = {s: [box(i) for i in range(s, e)] for s, e in spans}
     while True:
         blocks, filled = _assign(text, spans, boxes, tables)
         # a page frame or text box drawn around paragraphs is not a table: its rows hold
@@ -367,7 +501,8 @@ def _page_blocks(textpage, text: str, height: float, tables) -> list:
         tables = keep
     for rows, cells in zip(tables, filled):
         box = _bbox(rows)
-        blocks.append(Table(box[1], box[3], cells))
+        blocks.append(Table(box[1], box[3], cells, getattr(rows, "open_top", False),
+                            getattr(rows, "open_bottom", False)))
     blocks.sort(key=lambda b: b.top)
     return [b for b in blocks if not isinstance(b, Table) or any(any(c for c in r) for r in b.rows)]
 
@@ -534,6 +669,7 @@ def _assemble(pages: list[Page]) -> str:
     prev: Line | None = None
     prev_right = 0.0
     open_header: list[str] | None = None   # header row of a table that ended its page
+    open_row: list[str] | None = None      # its last row, if the page break cut it
 
     def flush():
         nonlocal para
@@ -551,14 +687,19 @@ def _assemble(pages: list[Page]) -> str:
                     # a table running on from the previous page: one table, header not repeated
                     out.pop()
                     rows = b.rows[1:] if b.rows[0] == open_header else b.rows
+                    if b.open_top and open_row and rows and len(rows[0]) == len(open_row):
+                        # the row the page break cut: its cells' two parts joined
+                        out[-1] = "\t".join(a + c for a, c in zip(open_row, rows[0]))
+                        rows = rows[1:]
                 else:
                     if out and out[-1] != "":
                         out.append("")
                     rows, open_header = b.rows, b.rows[0]
                 out.extend("\t".join(r) for r in rows)
                 out.append("")
+                open_row = b.rows[-1] if b.open_bottom else None
                 continue
-            open_header = None
+            open_header = open_row = None
             if para and prev is not None and _continues(prev, b, prev_right, left):
                 para += ("" if _joins_tight(para, b.text) else " ") + b.text
             else:
