@@ -150,6 +150,11 @@ class Checker:
                     c.computed, c.discrepancy, c.verdict = run, abs(run - g.total.value), "consistent"
                     return c
         over = s_lo > t_hi
+        if len(g.parts) >= 2 and any(f.value >= g.total.value for f, _ in g.parts):
+            # a part as large as its whole (十件实事 restated under 十件实事): the figures found
+            # are not a breakdown of it, whatever the words around them say
+            c.reason = f"a part is as large as {g.total.text}: these figures are no breakdown of it"
+            return c
         if g.complete or (over and g.over_is_error):
             c.verdict = "inconsistent"
             c.reason = f"the parts add up to {c.computed}, not {g.total.text}"

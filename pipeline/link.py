@@ -781,34 +781,39 @@ class Linker:
         """One group per percentage that is not a change: the wording's reading (if any) and
         every other reading the structure allows; the check stage lets the arithmetic choose."""
         ops = Operands(self)
+        worded = {id(g.percent): g for g in self.worded_ratios()}
         out = []
-        for g in self.worded_ratios():
-            if g.numerator is not None and g.denominator is not None:
-                worded = Reading(g.numerator, g.denominator, g.rule)
-                g.firm = (g.rule in FIRM_RULES or ops.firm(g.percent, worded)
-                          or g.rule == "ratio.completion" and g.denominator.kind == "target") \
-                    and not ops.vetoed(g.percent, worded)
-            # a firm reading gives way only to one as near (its clause or row, the words of its
-            # 占 phrase), never to a coincidence found further off
-            g.readings = [r for r in ops.readings(g.percent)
-                          if (r.numerator, r.denominator) != (g.numerator, g.denominator)
-                          and (not g.firm or r.source in NEAR_TIERS)]
-            out.append(g)
-        worded = {id(g.percent) for g in out}
         for p in self.facts:
-            if p.kind != "percent" or id(p) in worded or p.percent_kind == "growth" or p.delta:
+            if p.kind != "percent" or p.percent_kind == "growth" or p.delta:
+                continue
+            g = worded.get(id(p))
+            if g is not None and g.numerator is not None and g.denominator is not None:
+                reading = Reading(g.numerator, g.denominator, g.rule)
+                g.firm = (g.rule in FIRM_RULES or ops.firm(p, reading)
+                          or g.rule == "ratio.completion" and g.denominator.kind == "target") \
+                    and not ops.vetoed(p, reading)
+                # a firm reading gives way only to one as near (its clause or row, the words of
+                # its 占 phrase), never to a coincidence found further off
+                g.readings = [r for r in ops.readings(p) if (r.numerator, r.denominator) != (g.numerator, g.denominator)
+                              and (not g.firm or r.source in NEAR_TIERS)]
+                out.append(g)
                 continue
             rs = ops.readings(p)
-            if rs and ops.firm_structural(p, rs[0]):
+            k = next((i for i, r in enumerate(rs) if ops.firm_structural(p, r)), None)
+            if k is not None:
                 # 共提交254件。…立案236件,…立案率93.3%: the rate's name and the stated whole
-                # tie it to these figures as firmly as any wording
-                first = rs[0]
-                out.append(RatioGroup(p, first.numerator, first.denominator, f"ratio.{first.source}",
-                                      firm=True, readings=[r for r in rs[1:] if r.source in NEAR_TIERS]))
+                # tie it to these figures as firmly as any wording; the readings tried before
+                # it and those as near stay open
+                firm = rs[k]
+                out.append(RatioGroup(p, firm.numerator, firm.denominator, f"ratio.{firm.source}", firm=True,
+                                      readings=[r for i, r in enumerate(rs)
+                                                if i != k and (i < k or r.source in NEAR_TIERS)]))
+            elif g is not None:
+                g.readings = rs
+                out.append(g)
             elif rs:
                 out.append(RatioGroup(p, None, None, "ratio.structure",
                                       "the wording names no counts", readings=rs))
-        out.sort(key=lambda g: g.percent.start)
         return out
 
     def worded_ratios(self) -> list[RatioGroup]:

@@ -92,7 +92,10 @@ class Operands:
         """Stock figures between the previous percentage of p's clause run and p, nearest
         first; a part of a breakdown gives way to its total when that total is there too."""
         a = self.run_of(p)
-        prev = [q.end for q in self.percents if a <= q.start and q.end <= p.start]
+        # a growth rate (…231.94亿元,增长11.6%,占总支出的86.7%) describes the figure before it
+        # and does not end its run
+        prev = [q.end for q in self.percents if a <= q.start and q.end <= p.start
+                and q.percent_kind != "growth"]
         a = max(prev) if prev else a
         cands = self._span(a, p.start)
         ids = {id(f) for f in cands}
@@ -119,15 +122,22 @@ class Operands:
         a, _ = self.lk.scope(n, "clause")
         return m.group("name") in self.lk.text[a:n.start]
 
-    def named_whole(self, p: Fact) -> str | None:
+    def whole_words(self, p: Fact) -> str | None:
         """The words a 占 phrase names its whole by, less those that only qualify it
-        (占全市转办量的64.46% -> 转办; 占总数的4% names nothing in particular)."""
+        (占全市转办量的64.46% -> 转办; 占财政支出总量的 -> 财政支出; 占总数的4% names nothing)."""
         c0, _ = self.lk.scope(p, "clause")
         m = self.lk.re_share_label.search(self.lk.text[c0:p.start])
         if not m:
             return None
         label = self.re_generic.sub("", self.lk.re_label_trim.sub("", m.group("label")))
+        label = regex.sub(r"^(?:总|全部|全)", "", label)
         return label if len(label) >= 2 else None
+
+    def named_whole(self, p: Fact) -> str | None:
+        """The head noun of the whole p's 占 phrase names: it ends a Chinese noun phrase, so
+        财政支出总量 and 总支出 both name 支出."""
+        words = self.whole_words(p)
+        return words[-2:] if words else None
 
     def labelled(self, p: Fact, n: Fact) -> list[Fact]:
         """Earlier figures stated right after the words that name p's whole, nearest first."""
@@ -157,8 +167,9 @@ class Operands:
         k = self.lk.text.rfind("占", n.end, p.start)
         if k < 0:
             return True
-        gap = self.lk.text[n.end:k]
-        return len(regex.sub(r"[\s,，、]", "", gap)) <= 2
+        # clauses that only describe the figure (…231.94亿元,增长11.6%,占…) do not part them
+        gap = "".join(c for c in regex.split(r"[,，]", self.lk.text[n.end:k]) if "%" not in c)
+        return len(regex.sub(r"[\s、]", "", gap)) <= 2
 
     def names_plan(self, p: Fact) -> bool:
         """完成目标任务的175.6%, 占全年计划100%: the rate is of a plan."""
@@ -254,11 +265,20 @@ class Operands:
 
     def firm_structural(self, p: Fact, r: Reading) -> bool:
         """A reading no wording gave that is firm all the same: the whole of the breakdown the
-        numerator is a part of, or a stated whole with a rate named after the numerator's verb."""
-        if self.vetoed(p, r):
+        numerator is a part of, or a stated whole with a rate named after the numerator's verb.
+        The numerator must be the figure right before the rate (产业发展项目172个,完成投资295.9亿元,
+        为年投资计划的80%: the rate is of the money, not of the 172 projects)."""
+        nums = self.numerators(p)
+        if self.vetoed(p, r) or not nums or r.numerator is not nums[0]:
             return False
         if self.total_of_part.get(id(r.numerator)) is r.denominator:
             return True
+        words = self.whole_words(p)
+        if r.source == "labelled" and words and len(words) >= 3 and self.bare_share_of(p, r.numerator):
+            # 占财政支出总量的16% of the one figure stated as 财政支出 (完成267.37亿元)
+            a, _ = self.lk.scope(r.denominator, "clause")
+            if words in self.lk.text[a:r.denominator.start]:
+                return True
         a, _ = self.lk.scope(p, "line")
         return (a <= r.denominator.start and self.whole_cued(r.denominator)
                 and self.named_by_rate(p, r.numerator))
