@@ -12,7 +12,7 @@ import regex
 
 from extractors.numerals import NumberError, parse_quantity
 from pipeline.rules import Rule, Rules
-from pipeline.segment import Layout
+from pipeline.segment import Layout, Table
 from pipeline.types import Fact
 
 FIGURE_FILES = ("percent", "money", "count")
@@ -81,6 +81,17 @@ def _row_unit(offset: int, text: str, layout: Layout, rules: Rules) -> tuple[str
     return None
 
 
+def _unitless_count(rule: Rule, rules: Rules, table: Table, head: str, offset: int) -> bool:
+    """A bare number that is a count of no stated unit: under a plan or done column of a
+    progress table, or in a table with a share column (转派工单 | 占比). In a table of 万元 a
+    bare cell is money, not a count."""
+    if not head or table.unit_at(offset):
+        return False
+    under, beside = rule.get("unitless_under"), rule.get("unitless_beside")
+    return bool(under and rules.compile(under).search(head)) or \
+        bool(beside and any(rules.compile(beside).search(h) for h in table.header))
+
+
 def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact]:
     """All figures of the text, in order of offset, with no two overlapping."""
     neg = negative_spans(text, rules)
@@ -142,9 +153,8 @@ def _vet(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules:
             _row_unit(m.start(), text, layout, rules) or (None, None)
         if head and regex.search(r"率|%|序号", head):
             return None
-        if not unit and not (rule.get("unitless_under") and head and not table.unit_at(m.start())
-                             and rules.compile(rule.get("unitless_under")).search(head)):
-            return None                  # (in a table of 万元 a bare cell is money, not a count)
+        if not unit and not _unitless_count(rule, rules, table, head, m.start()):
+            return None
     try:
         q = parse_quantity(num, scale, (g.get("pre"), g.get("mid"), g.get("mid2"), g.get("post")),
                            rules.hedges, rules.scales)

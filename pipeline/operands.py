@@ -8,6 +8,7 @@ structure allows, in the order a reader would try them:
   labelled   a figure stated under the words the 占 phrase names (占全市转办量的… -> 转办2.42万件)
   clause     a figure before the numerator in the percentage's own clause run, or table row
              (N个X建设已完成M个(P%), 计划5200人,已完成5836人,完成率112%)
+  column     in a table, the figure in the numerator's column on the 合计/总计 row
   bracket    a figure in a bracket right after the rate (完成率113.3%(省下达任务1200名))
   whole      the total of the breakdown the numerator is a part of, or a figure the
              rest of the paragraph is measured against (共收到建议120件。其中…占P%)
@@ -37,8 +38,8 @@ if TYPE_CHECKING:                        # the linker passes itself; no import c
 
 PEOPLE = {"名", "人", "人次"}
 STOCK_KINDS = ("count", "target", "actual", "amount")
-TIERS = ("named", "labelled", "clause", "bracket", "whole", "sentence", "paragraph", "earlier")
-NEAR_TIERS = ("named", "labelled", "clause", "bracket")
+TIERS = ("named", "labelled", "clause", "column", "bracket", "whole", "sentence", "paragraph", "earlier")
+NEAR_TIERS = ("named", "labelled", "clause", "column", "bracket")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Operands:
         self.re_generic = linker.rules.compile(conf["whole_generic"])
         self.re_plan_named = linker.rules.compile(conf["plan_named"])
         self.re_plan_cue = linker.rules.compile(conf["plan_cue"])
+        self.re_total_row = linker.rules.compile(linker.rules.extra["segment"]["table_total_row"])
         # changes (比上年增加528.22亿元) are kept: a change may be a share of a change
         self.stock = [f for f in linker.facts if f.kind in STOCK_KINDS and not f.per_unit
                       and f.value is not None and f.each is None]
@@ -106,6 +108,25 @@ class Operands:
                 continue
             out.append(f)
         return out[:3]
+
+    def column_total(self, n: Fact) -> list[Fact]:
+        """In a table, the figure in n's column on the table's 合计/总计 row (15390 | 84.97% over
+        总计 | 18113 | 100%)."""
+        table = self.lk.layout.table_at(n.start)
+        if table is None:
+            return []
+        text = self.lk.text
+        line0 = text.rfind("\n", 0, n.start) + 1
+        col = text.count("\t", line0, n.start)
+        out = []
+        for a, b in table.rows:
+            first = text[a:b].split("\t", 1)[0].strip()
+            if a != line0 and self.re_total_row.match(first):
+                cells = text[a:b].split("\t")
+                if col < len(cells):
+                    c0 = a + sum(len(c) + 1 for c in cells[:col])
+                    out += self._span(c0, c0 + len(cells[col]))
+        return out
 
     def run_of(self, p: Fact) -> int:
         """Where p's clause run starts: its semicolon clause, or in a table its row (目标 5.2 |
@@ -206,6 +227,8 @@ class Operands:
             return self.labelled(p, n)
         if tier == "clause":
             return list(reversed(self._span(self.run_of(p), n.start)))
+        if tier == "column":
+            return self.column_total(n)
         if tier == "bracket":
             m = lk.bracket_after(p)
             return self._span(m[0], m[1]) if m else []

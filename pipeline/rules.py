@@ -19,7 +19,7 @@ RULE_KEYS = {
     "id", "name", "type", "produce", "pattern", "unit", "scope", "before", "after",
     "applies_to", "set", "units", "units_not", "in_table", "caption", "requires",
     "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title", "header", "section_lead",
-    "header_unit", "header_not", "unitless_under", "list_cue",
+    "header_unit", "header_not", "unitless_under", "unitless_beside", "list_cue",
 }
 RULE_TYPES = {"figure", "negative", "context"}
 SCOPES = {"clause", "semi", "sentence", "cell", "line"}
