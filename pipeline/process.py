@@ -58,7 +58,8 @@ def process_text(doc: str, raw_text: str, rules: Rules, fmt: str = "txt", data: 
     links = link(text, layout, facts, rules)
     checks = check(doc, text, layout, links, facts, meta.get("period_end"))
     records = build_records(doc, {**meta, "city": meta.get("county") or meta.get("city")}, text, layout,
-                            facts, checks, totals={id(g.total) for g in links.sums})
+                            facts, checks, totals={id(g.total) for g in links.sums},
+                            conf=rules.extra.get("records"))
     # the city is the place the report speaks for: a county's report gives the county
     # (GOLD.md), with the prefecture it belongs to beside it
     place = {"city": meta.get("county") or meta.get("city"), "prefecture": meta.get("city")}

@@ -37,7 +37,8 @@ def lead_unit(text: str, layout: Layout, f: Fact) -> str | None:
     sec = layout.sections[f.section] if f.section >= 0 else layout.section_at(f.start)
     chain = [sec, *layout.ancestors(sec)]
     item = next((s for s in reversed(chain) if s.level >= 3), sec)
-    m = LEAD.search(text, item.start, item.end)
+    a, b = (item.start, item.end) if item.level > 0 else layout.scope(f.start, "line")
+    m = LEAD.search(text, a, b)       # outside any item, only the figure's own paragraph
     if m:
         return m.group("u")
     table = layout.table_at(item.start)
@@ -84,7 +85,8 @@ def money_by_project(text: str, layout: Layout, facts: list[Fact], totals: set[i
 
 
 def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
-                  facts: list[Fact], checks: list[Check], totals: set[int] | None = None) -> list[dict[str, Any]]:
+                  facts: list[Fact], checks: list[Check], totals: set[int] | None = None,
+                  conf: dict[str, str] | None = None) -> list[dict[str, Any]]:
     by_pos = {(f.start, f.end): f for f in facts}
     money = money_by_project(text, layout, facts, totals or set())
     base = {k: meta.get(k) for k in ("city", "province", "year", "period_end")}
@@ -101,7 +103,7 @@ def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
             shown.add((den.value, den.unit))
         a, _ = layout.scope(pct.start, "clause")
         indicator = text[a:pct.start].strip() or "完成率"
-        rows.append({**_row(doc, base, pct, text, layout), "indicator": indicator,
+        rows.append({**_row(doc, base, num or pct, text, layout, conf), "indicator": indicator,
                      "unit": num.unit if num else None, "target": c.denominator, "actual": c.numerator,
                      "reported_pct": c.reported, "computed_pct": c.computed, "verdict": c.verdict,
                      "amount_yuan": money.get(pct.project), "evidence": c.evidence,
@@ -114,7 +116,8 @@ def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
             continue
         shown.add(key)
         s, e = layout.scope(f.start, "sentence", f.end)
-        rows.append({**_row(doc, base, f, text, layout), "indicator": "目标" if not f.place else f"目标({f.place})",
+        rows.append({**_row(doc, base, f, text, layout, conf),
+                     "indicator": "目标" if not f.place else f"目标({f.place})",
                      "unit": f.unit, "target": f.value, "actual": None, "reported_pct": None,
                      "computed_pct": None, "verdict": None, "amount_yuan": money.get(f.project),
                      "evidence": text[s:e].strip(), "start": s, "end": e})
@@ -122,6 +125,26 @@ def build_records(doc: str, meta: dict[str, Any], text: str, layout: Layout,
     return rows
 
 
-def _row(doc: str, base: dict[str, Any], f: Fact, text: str, layout: Layout) -> dict[str, Any]:
-    return {"doc": doc, **base, "project": f.project, "sub_item": f.sub_item, "place": f.place,
-            "category": _category(f.project), "lead_unit": lead_unit(text, layout, f)}
+def clause_name(text: str, layout: Layout, f: Fact, conf: dict[str, str]) -> str | None:
+    """What a figure outside any numbered item measures, named by its own clause (6个养老护幼类
+    项目完成28.5亿元 -> 养老护幼类项目); None where the clause names nothing."""
+    a, _ = layout.scope(f.start, "clause")
+    head = text[a:f.start]
+    for key in ("name_lead", "name_tail"):
+        head = _compiled(conf[key]).sub("", head)
+    head = head.strip()
+    return head if len(head) >= 2 and not regex.search(r"\d", head) else None
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> regex.Pattern:
+    return regex.compile(pattern, regex.V1)
+
+
+def _row(doc: str, base: dict[str, Any], f: Fact, text: str, layout: Layout,
+         conf: dict[str, str] | None = None) -> dict[str, Any]:
+    project = f.project
+    if project is None and conf:
+        project = clause_name(text, layout, f, conf)
+    return {"doc": doc, **base, "project": project, "sub_item": f.sub_item, "place": f.place,
+            "category": _category(project), "lead_unit": lead_unit(text, layout, f)}

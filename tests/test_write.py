@@ -211,3 +211,23 @@ def test_checks_that_fail_midway_leave_checks_untouched(tmp_path):
     assert len(checks_rows) == 3 + 3            # the three per-document ones, then these
     assert [(c["doc"], c["verdict"]) for c in checks_rows[3:]] == [
         ("a.txt", "consistent"), ("a.txt", "inconsistent"), ("b.txt", "inconsistent")]
+
+
+def test_records_name_a_project_from_the_clause_where_no_item_does():
+    """rules/records.yaml's examples: the words before a figure, less time, place and verbs."""
+    from pipeline.process import process
+    from pipeline.records import clause_name
+    from pipeline.rules import load
+    from pipeline.segment import segment
+    rules = load()
+    conf = rules.extra["records"]
+    for ex in conf["examples"]:
+        layout = segment(ex["text"], rules.extra["segment"])
+        start = ex["text"].index(ex["figure"])
+        fact = Fact(doc="d", kind="count", value=None, unit=None, approx=False, text=ex["figure"],
+                    start=start, end=start + len(ex["figure"]))
+        assert clause_name(ex["text"], layout, fact, conf) == ex["name"], ex
+    # and a record of a figure outside any item carries that name and its category
+    text = "截至10月底,全市城镇新增就业5.2万人,完成年度目标5万人的104%。"
+    rec = process("a.txt", "a.txt", text.encode("utf-8"), rules).records[0]
+    assert rec["project"] == "城镇新增就业" and rec["category"] == "就业"
