@@ -241,6 +241,7 @@ class Linker:
         taken = {id(f) for g in found for f, _ in g.parts}     # parts of a written breakdown
         stock = [f for f in self.facts if f.kind != "percent" and self.stock(f) and f.value and f.each is None]
         out = []
+        starts: dict[int, str | None] = {}          # run_start per figure, asked once
         for i, w in enumerate(stock):
             cued = self.whole_stated(w)
             # the parts follow within a few paragraphs (■按项目类别统计:… in the lines below)
@@ -253,7 +254,9 @@ class Linker:
             sort = [f for f in stock[i + 1:] if f.start < reach and _same_sort(w, f)]
             k = 0
             while k < len(sort):
-                start = self.run_start(sort[k])
+                if id(sort[k]) not in starts:
+                    starts[id(sort[k])] = self.run_start(sort[k])
+                start = starts[id(sort[k])]
                 # an uncued whole needs its list announced (其中, 按…统计:, 从…看); a stated whole
                 # may be followed by its parts in its own sentence (受理2917件,已处理2349件,正在办理568件)
                 follows = k == 0 and cued and self.scope(w, "sentence") == self.scope(sort[0], "sentence")

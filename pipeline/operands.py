@@ -26,6 +26,7 @@ The cue words are data: rules/link.yaml (`whole_cue`, `rate_name`).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:                        # the linker passes itself; no import c
     from pipeline.link import Linker
 
 PEOPLE = {"名", "人", "人次"}
+_QUALIFIER = regex.compile(r"^(?:总|全部|全)")
+_COMMA = regex.compile(r"[,，]")
+_GAP_NOISE = regex.compile(r"[\s、]")
 STOCK_KINDS = ("count", "target", "actual", "amount")
 TIERS = ("named", "labelled", "clause", "column", "bracket", "whole", "sentence", "paragraph", "earlier")
 NEAR_TIERS = ("named", "labelled", "clause", "column", "bracket")
@@ -80,7 +84,10 @@ class Operands:
         # changes (比上年增加528.22亿元) are kept: a change may be a share of a change
         self.stock = [f for f in linker.facts if f.kind in STOCK_KINDS and not f.per_unit
                       and f.value is not None and f.each is None]
+        self.stock.sort(key=lambda f: f.start)
+        self.starts = [f.start for f in self.stock]
         self.percents = [f for f in linker.facts if f.kind == "percent"]
+        self._cache: dict[tuple[str, int], object] = {}   # per-figure answers asked many times
         # the total of each breakdown, by the id of its parts
         self.total_of_part: dict[int, Fact] = {}
         for g in linker.sum_groups:
@@ -88,9 +95,21 @@ class Operands:
                 self.total_of_part.setdefault(id(f), g.total)
 
     def _span(self, a: int, b: int) -> list[Fact]:
-        return [f for f in self.stock if a <= f.start and f.end <= b]
+        """The stock figures inside [a, b), in order (by bisection: this is asked per reading)."""
+        i = bisect.bisect_left(self.starts, a)
+        j = bisect.bisect_left(self.starts, b, lo=i)
+        return [f for f in self.stock[i:j] if f.end <= b]
+
+    def _memo(self, name: str, f: Fact, compute):
+        key = (name, id(f))
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def numerators(self, p: Fact) -> list[Fact]:
+        return self._memo("num", p, lambda: self._numerators(p))
+
+    def _numerators(self, p: Fact) -> list[Fact]:
         """Stock figures between the previous percentage of p's clause run and p, nearest
         first; a part of a breakdown gives way to its total when that total is there too."""
         a = self.run_of(p)
@@ -151,7 +170,7 @@ class Operands:
         if not m:
             return None
         label = self.re_generic.sub("", self.lk.re_label_trim.sub("", m.group("label")))
-        label = regex.sub(r"^(?:总|全部|全)", "", label)
+        label = _QUALIFIER.sub("", label)
         return label if len(label) >= 2 else None
 
     def named_whole(self, p: Fact) -> str | None:
@@ -162,13 +181,16 @@ class Operands:
 
     def labelled(self, p: Fact, n: Fact) -> list[Fact]:
         """Earlier figures stated right after the words that name p's whole, nearest first."""
+        return [f for f in self._memo("labelled", p, lambda: self._labelled(p)) if f is not n]
+
+    def _labelled(self, p: Fact) -> list[Fact]:
         label = self.named_whole(p)
         if label is None:
             return []
         out = []
         for f in reversed(self._span(0, p.start)):
             a, _ = self.lk.scope(f, "clause")
-            if f is not n and label in self.lk.text[a:f.start][-len(label) - 8:]:
+            if label in self.lk.text[a:f.start][-len(label) - 8:]:
                 out.append(f)
         return out
 
@@ -189,8 +211,8 @@ class Operands:
         if k < 0:
             return True
         # clauses that only describe the figure (…231.94亿元,增长11.6%,占…) do not part them
-        gap = "".join(c for c in regex.split(r"[,，]", self.lk.text[n.end:k]) if "%" not in c)
-        return len(regex.sub(r"[\s、]", "", gap)) <= 2
+        gap = "".join(c for c in _COMMA.split(self.lk.text[n.end:k]) if "%" not in c)
+        return len(_GAP_NOISE.sub("", gap)) <= 2
 
     def names_plan(self, p: Fact) -> bool:
         """完成目标任务的175.6%, 占全年计划100%: the rate is of a plan."""
@@ -214,8 +236,10 @@ class Operands:
 
     def whole_cued(self, f: Fact) -> bool:
         """A figure its clause states as a whole (共收到, 总计, 受理, 全年计划 …)."""
-        a, _ = self.lk.scope(f, "clause")
-        return bool(self.re_whole.search(self.lk.text[a:f.start]))
+        def compute() -> bool:
+            a, _ = self.lk.scope(f, "clause")
+            return bool(self.re_whole.search(self.lk.text[a:f.start]))
+        return self._memo("whole", f, compute)
 
     def _tier(self, tier: str, p: Fact, n: Fact) -> list[Fact]:
         lk, text = self.lk, self.lk.text
