@@ -73,11 +73,11 @@ def _row_unit(offset: int, text: str, layout: Layout, rules: Rules) -> tuple[str
     m = rules.compile(r"[(（](?P<scale>{SCALE})?(?P<u>{COUNT_UNIT})[)）]$").search(label)
     if m:
         return m["u"], m["scale"]
-    if col is not None:
-        # 改(新)建农村户用厕所100万户以上 | 144281: the label's own figure names what is counted
-        m = rules.compile(r"\d(?:{SCALE})?(?P<u>{COUNT_UNIT})").search(label)
-        if m:
-            return m["u"], None
+    # 改(新)建农村户用厕所100万户以上 | 144281, 新增4000张养老床位 | 4385 | 110%: the label's own
+    # figure names what the row counts
+    m = rules.compile(r"\d(?:{SCALE})?(?P<u>{COUNT_UNIT})").search(label)
+    if m:
+        return m["u"], None
     return None
 
 
