@@ -792,9 +792,12 @@ class Linker:
             g = worded.get(id(p))
             if g is not None and g.numerator is not None and g.denominator is not None:
                 reading = Reading(g.numerator, g.denominator, g.rule)
+                # a bound (超过60%, 90%以上) is a threshold the text measures against, not a
+                # rate it reports: it may be borne out, never refuted
+                bound = p.quantity is not None and p.quantity.direction is not None
                 g.firm = (g.rule in FIRM_RULES or ops.firm(p, reading)
                           or g.rule == "ratio.completion" and g.denominator.kind == "target") \
-                    and not ops.vetoed(p, reading)
+                    and not ops.vetoed(p, reading) and not bound
                 # a firm reading gives way only to one as near (its clause or row, the words of
                 # its 占 phrase), never to a coincidence found further off
                 g.readings = [r for r in ops.readings(p) if (r.numerator, r.denominator) != (g.numerator, g.denominator)

@@ -299,8 +299,11 @@ class Operands:
         n, d = r.numerator, r.denominator
         if p.percent_kind == "share" and d.value < n.value:
             return False                         # a share is of a larger whole
-        if d.value == n.value and (p.value != 100 or n is not nums[0]):
-            return False                         # a restated figure: only the one the rate follows
+        if d.value == n.value and (p.value != 100 or n is not nums[0] or not (
+                r.source in ("clause", "column") or of_plan or self.named_by_rate(p, n))):
+            # a figure restated is a rate of 100% only where the words tie the two (已拨付703.8万元,
+            # 拨付率100%; 占计划的100%; a row 21 | 21 | 100%), not 承办的146件提案,满意率100%
+            return False
         if of_plan and not self.is_plan(d):
             return False                         # 完成目标任务的P% is of a plan, not of a sibling count
         return not self.vetoed(p, r)
