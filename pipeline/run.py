@@ -660,7 +660,12 @@ def _post_run(out: Path, summary: RunSummary) -> None:
             if f is None:
                 summary.warnings.append(f"{spec.split(':')[0]} not available yet: skipped")
                 continue
-            f(out)
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                f(out)
+            # an output left out on purpose (a workbook past Excel's rows) says so
+            summary.warnings += [str(w.message) for w in notes
+                                 if w.category.__name__ == "OutputNote"]
         except Exception as e:  # report.html or xlsx failing must not cost the JSONL outputs
             summary.warnings.append(f"{spec} failed: {_one_line_exc(e)}")
 
