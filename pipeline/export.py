@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import unicodedata
 import warnings
@@ -90,6 +91,12 @@ def display_width(s: str) -> int:
 def _cell(col: str, x: Any) -> Any:
     if x is None:
         return None
+    t = type(x)
+    if t is int or t is float:          # the common cases first: a cell per value of a run
+        return x if t is int or math.isfinite(x) else None
+    if t is str and col not in INT_COLUMNS and col not in FLOAT_COLUMNS and len(x) <= XLSX_MAX_CELL \
+            and not ILLEGAL_CHARACTERS_RE.search(x):
+        return x
     if col in INT_COLUMNS or col in FLOAT_COLUMNS:
         x = _number(x)
     if isinstance(x, bool) or isinstance(x, (int, float)):
@@ -313,6 +320,13 @@ def write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> None
         tmp.replace(path)
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1
+
+
 PARQUET_BATCH = 20_000      # rows converted at a time: memory flat in the run's size
 
 
@@ -350,7 +364,17 @@ def write_exports(out: Path) -> None:
         raise FileNotFoundError(
             f"{out} has no documents.jsonl: point at the folder a finished `minsheng run -o OUT` wrote")
     scans = {t: scan(out / f"{t}.jsonl", t) for t in TABLES}
-    note = write_xlsx_streamed(out, scans, out / "minsheng.xlsx")
-    write_parquet_streamed(out, scans, out / "parquet")
+    if _cpus() > 1:
+        # the workbook is most of the post-run time (openpyxl writes a cell at a time):
+        # a forked process writes it while this one writes Parquet
+        import concurrent.futures as cf
+        import multiprocessing
+        with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+            xlsx = ex.submit(write_xlsx_streamed, out, scans, out / "minsheng.xlsx")
+            write_parquet_streamed(out, scans, out / "parquet")
+            note = xlsx.result()
+    else:
+        note = write_xlsx_streamed(out, scans, out / "minsheng.xlsx")
+        write_parquet_streamed(out, scans, out / "parquet")
     if note:
         warnings.warn(note, OutputNote, stacklevel=2)

@@ -236,6 +236,9 @@ def _work(doc: str, path: str) -> dict[str, Any]:
         del data
         rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
                                                         rules_hash=rules_hash))
+        # reposts are told apart in the parent, in doc order; the costly part is here
+        rendered["minhash"] = importlib.import_module("pipeline.dedup").signature(
+            rendered.get("text"))
         del result
     except MemoryError:
         cacheable = False      # depends on the limit and the machine, not on the file alone

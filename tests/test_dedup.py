@@ -89,3 +89,14 @@ def test_marking_does_not_depend_on_workers(folder: Path, tmp_path: Path) -> Non
     run(folder, tmp_path / "b", 2)
     assert (tmp_path / "a" / "documents.jsonl").read_bytes() == \
         (tmp_path / "b" / "documents.jsonl").read_bytes()
+
+
+def test_a_workers_signature_gives_the_same_answer() -> None:
+    from pipeline.dedup import signature
+    text = (SEEDS / REPORT).read_text(encoding="utf-8")
+    facts = [{"kind": "target", "value": 221, "unit": "条"}]
+    r = Reposts()
+    assert r.first_of("a.txt", text, facts, signature(text)) is None
+    copy = repost_of(text)
+    assert r.first_of("b.txt", copy, facts, signature(copy)) == "a.txt"
+    assert signature(copy) == signature(copy)      # the same in any process: CRC32, fixed seed
