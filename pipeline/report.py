@@ -265,6 +265,7 @@ MAX_BEHIND = 100            # schedule findings behind, largest first
 MAX_DETAILED = 150          # documents whose figures and checks are shown in full
 MAX_INDEX = 20000           # rows of the document index
 MAX_VALUES = 20             # values listed under one cross-document finding
+MAX_VALUE_DOCS = 8          # documents named under one value
 
 
 def _read(path: Path) -> Iterator[dict[str, Any]]:
@@ -298,6 +299,18 @@ class _Top:
 
     def rows(self) -> list[tuple[int, dict[str, Any]]]:
         return [(-s, r) for _, s, r in sorted(self.heap, key=lambda t: (-t[0], -t[1]))]
+
+
+def _trim(c: dict[str, Any]) -> dict[str, Any]:
+    """A cross-document finding as the page uses it: its first MAX_VALUES values, each
+    with its first MAX_VALUE_DOCS documents (a finding over 2,000 reports lists them all,
+    and a few hundred such rows kept whole would be the report's memory)."""
+    values = c.get("values")
+    if not values:
+        return c
+    kept = [{**v, "documents": v.get("documents", [])[:MAX_VALUE_DOCS],
+             "n_documents": len(v.get("documents", []))} for v in values[:MAX_VALUES]]
+    return {**c, "values": kept, "n_values": len(values)}
 
 
 def _rel_key(c: dict[str, Any]) -> float:
@@ -334,7 +347,7 @@ def _check_view(c: dict[str, Any], n: int, texts: _Texts, meta: dict[str, dict[s
         cv.doc_b_anchor = anchor(doc_b)
         values = c.get("values") or []
         cv.values = values[:MAX_VALUES]
-        cv.values_left = max(0, len(values) - MAX_VALUES)
+        cv.values_left = max(0, int(c.get("n_values") or len(values)) - len(cv.values))
     return cv
 
 
@@ -397,6 +410,7 @@ def build_views(out: Path) -> dict[str, Any]:
         if doc in dup:
             repost_checks += 1
             continue
+        c = _trim(c)
         n_checks += 1
         v, k = str(c.get("verdict") or ""), str(c.get("kind") or "")
         verdicts[v] += 1

@@ -82,6 +82,7 @@ def test_page_is_bounded_and_says_what_it_left_out(tmp_path: Path, small_caps: N
         cross = [p for p in q(dom, "article.problem") if p.get("data-kind") == "cross_doc"]
         assert cross and all(len(q(p, "table.values tbody tr")) == 4 for p in cross)
         assert "more values" in cross[0].text_content()
+        assert "… and" not in cross[0].text_content()     # one document per value here
         # reposts: in the index, pointing at their original
         rows = [r for r in q(dom, "tr.docrow") if "repost of" in r.text_content()]
         assert len(rows) == 10 and "00000.txt" in rows[0].text_content()
@@ -105,3 +106,17 @@ def test_counts_by_city_is_one_definition(tmp_path: Path) -> None:
     shown = {tr.get("data-city"): int(q(tr, "td")[3].text_content())
              for tr in q(dom, "table.by-city tbody tr")}
     assert shown == {c: v["inconsistent"] for c, v in by.items()}
+
+
+def test_a_value_stated_by_many_documents_names_a_few(tmp_path: Path) -> None:
+    out = make_big(tmp_path / "o", 20)
+    rows = [json.loads(x) for x in (out / "checks.jsonl").read_text("utf-8").splitlines()]
+    cross = next(r for r in rows if r["kind"] == "cross_doc")
+    cross["values"][0]["documents"] = [{"doc": f"{i:05d}.txt", "period_end": None} for i in range(30)]
+    (out / "checks.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                      encoding="utf-8")
+    dom = lxml.html.fromstring(write_report(out).read_text(encoding="utf-8"))
+    art = next(p for p in q(dom, "article.problem") if p.get("data-kind") == "cross_doc"
+               and p.get("data-city") == cross["city"])
+    first = q(art, "table.values tbody tr")[0].text_content()
+    assert first.count(".txt") == report.MAX_VALUE_DOCS and "30:" in first and "… and 22 more" in first
