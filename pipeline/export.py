@@ -128,13 +128,18 @@ class OutputNote(UserWarning):
 
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
     """A JSON Lines table one row at a time; a missing file is an empty table."""
+    return (r for r, _ in _sized_rows(path))
+
+
+def _sized_rows(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
+    """(row, bytes of its line) of a JSON Lines table."""
     if not path.exists():
         return
     with path.open("rb") as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
                 try:
-                    yield orjson.loads(line)
+                    yield orjson.loads(line), len(line)
                 except orjson.JSONDecodeError as e:
                     raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
                                      "rewrite it") from e
@@ -155,6 +160,10 @@ def scan(path: Path, table: str) -> _Scan:
     seen = set(sc.cols)
     kinds: dict[str, set[str]] = defaultdict(set)     # col -> {'bool','int','float','other'}
     bad: set[str] = set()                             # declared type does not fit a value
+    # per column, the Python types seen: a value is tried against its column's declared
+    # type once per (column, type), not once per row (a run has millions of values)
+    tried: set[tuple[str, type]] = set()
+    kind_of = {bool: "bool", int: "int", float: "float"}
     for r in _rows(path):
         for k, v in r.items():
             if k not in seen:
@@ -162,14 +171,16 @@ def scan(path: Path, table: str) -> _Scan:
                 sc.cols.append(k)
             if v is None:
                 continue
-            kinds[k].add("bool" if isinstance(v, bool) else "int" if isinstance(v, int)
-                         else "float" if isinstance(v, float) else "other")
-            declared = _declared_type(k)
-            if declared is not None and k not in bad:
-                try:
-                    _arrow_value(declared, v)
-                except (TypeError, ValueError, ArithmeticError):
-                    bad.add(k)
+            t = type(v)
+            if (k, t) not in tried or t is str or t is list:
+                tried.add((k, t))
+                kinds[k].add(kind_of.get(t, "other"))
+                declared = _declared_type(k)
+                if declared is not None and k not in bad:
+                    try:
+                        _arrow_value(declared, v)
+                    except (TypeError, ValueError, ArithmeticError):
+                        bad.add(k)
             if sc.n < WIDTH_SAMPLE:
                 c = _cell(k, v)
                 if c is not None:
@@ -327,7 +338,8 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-PARQUET_BATCH = 20_000      # rows converted at a time: memory flat in the run's size
+PARQUET_BATCH = 5_000       # rows converted at a time: memory flat in the run's size
+PARQUET_BATCH_BYTES = 2 << 20
 
 
 def write_parquet_streamed(out: Path, scans: dict[str, _Scan], folder: Path) -> None:
@@ -339,17 +351,28 @@ def write_parquet_streamed(out: Path, scans: dict[str, _Scan], folder: Path) -> 
         path = folder / f"{name}.parquet"
         tmp = path.with_name(path.name + ".tmp")
 
+        def column(c: str, rows: list[dict[str, Any]]) -> pa.Array:
+            typ, vals = sc.types[c], [r.get(c) for r in rows]
+            if not pa.types.is_string(typ) and not pa.types.is_boolean(typ):
+                try:      # values already of the column's type: Arrow converts them in C
+                    return pa.array(vals, type=typ)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                    pass  # a numeric string, a stray type: converted one by one below
+            return pa.array([_arrow_value(typ, v) for v in vals], type=typ)
+
         def batch(rows: list[dict[str, Any]]) -> pa.Table:
-            return pa.Table.from_arrays(
-                [pa.array([_arrow_value(sc.types[c], r.get(c)) for r in rows], type=sc.types[c])
-                 for c in sc.cols], schema=schema)
+            return pa.Table.from_arrays([column(c, rows) for c in sc.cols], schema=schema)
         with pq.ParquetWriter(tmp, schema) as w:
             rows: list[dict[str, Any]] = []
-            for r in _rows(out / f"{name}.jsonl"):
+            size = 0
+            for r, n in _sized_rows(out / f"{name}.jsonl"):
                 rows.append(r)
-                if len(rows) == PARQUET_BATCH:
+                size += n
+                # by bytes too: a cross-document finding over thousands of reports is one
+                # large row, and a few hundred of them as Python objects are hundreds of MB
+                if len(rows) == PARQUET_BATCH or size > PARQUET_BATCH_BYTES:
                     w.write_table(batch(rows))
-                    rows = []
+                    rows, size = [], 0
             w.write_table(batch(rows))
         tmp.replace(path)
 
