@@ -48,9 +48,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return src
 
 
-def run(src: Path, out: Path, jobs: int) -> runmod.RunSummary:
+def run(src: Path, out: Path, jobs: int, post_run: bool = False) -> runmod.RunSummary:
     return runmod.run([src], runmod.RunOptions(out=out, jobs=jobs, quiet=True, progress=False,
-                                               post_run=False))
+                                               post_run=post_run))
 
 
 def rows(out: Path, table: str) -> list[dict]:
@@ -86,9 +86,15 @@ def test_a_reposted_document_is_marked_and_adds_no_finding(folder: Path, tmp_pat
 
 def test_marking_does_not_depend_on_workers(folder: Path, tmp_path: Path) -> None:
     run(folder, tmp_path / "a", 1)
-    run(folder, tmp_path / "b", 2)
+    s = run(folder, tmp_path / "b", 2, post_run=True)
     assert (tmp_path / "a" / "documents.jsonl").read_bytes() == \
         (tmp_path / "b" / "documents.jsonl").read_bytes()
+    # the report counts what the run's summary counts: each check once
+    import lxml.html
+    page = lxml.html.fromstring((tmp_path / "b" / "report.html").read_text(encoding="utf-8"))
+    assert page.get_element_by_id("n-checks").text_content() == str(s.checks)
+    assert page.get_element_by_id("n-inconsistent").text_content() == str(s.inconsistent)
+    assert page.get_element_by_id("n-reposts").text_content() == "2"
 
 
 def test_a_workers_signature_gives_the_same_answer() -> None:
