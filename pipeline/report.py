@@ -268,6 +268,10 @@ MAX_VALUES = 20             # values listed under one cross-document finding
 MAX_VALUE_DOCS = 8          # documents named under one value
 
 
+DOC_KEYS = ("doc", "status", "error", "format", "script", "city", "province", "year",
+            "period_end", "duplicate_of")
+
+
 def _read(path: Path) -> Iterator[dict[str, Any]]:
     """Rows of a JSON Lines file, one at a time; a missing file is an empty table."""
     if not path.exists():
@@ -384,7 +388,8 @@ def build_views(out: Path) -> dict[str, Any]:
     meta: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     for d in _read(out / "documents.jsonl"):
-        meta[d["doc"]] = d
+        # only what the page shows: this is kept for every document of the run
+        meta[d["doc"]] = {k: d.get(k) for k in DOC_KEYS if d.get(k) is not None}
         order.append(d["doc"])
     dup = {d for d, m in meta.items() if m.get("duplicate_of")}
     ok = [d for d in order if meta[d].get("status") == "ok"]
@@ -491,7 +496,8 @@ def _unit(c: dict[str, Any]) -> str:
     return str(c.get("unit") or "")
 
 
-def render(out: Path) -> str:
+def _chunks(out: Path) -> Iterator[str]:
+    """The page as Jinja generates it, piece by piece."""
     # rows differ in their extra keys (schedule, cross_doc): a missing key renders empty
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -501,16 +507,24 @@ def render(out: Path) -> str:
     if not (out / "documents.jsonl").exists():
         raise FileNotFoundError(
             f"{out} has no documents.jsonl: point at the folder a finished `minsheng run -o OUT` wrote")
-    return env.get_template("report.html.j2").render(**build_views(out))
+    return env.get_template("report.html.j2").generate(**build_views(out))
+
+
+def render(out: Path) -> str:
+    return "".join(_chunks(Path(out)))
 
 
 def write_report(out: Path) -> Path:
-    """Render OUT/report.html from the run folder; return its path."""
+    """Render OUT/report.html from the run folder, streamed to the file (the page of a
+    large run is never a string in memory); return its path."""
     out = Path(out)
-    html = render(out)
     path = out / "report.html"
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    del html
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.writelines(_chunks(out))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
     return path

@@ -15,7 +15,7 @@ from test_report_data import q
 TEXT = "一、进展\n1.新建幼儿园。全市今年计划新建50所,已建成20所,完成率40%。\n"
 
 
-def make_big(out: Path, n_docs: int, reposts: int = 0) -> Path:
+def make_big(out: Path, n_docs: int, reposts: int = 0, max_values: int | None = None) -> Path:
     """n_docs documents of 5 cities, each with 3 figures and 2 checks (one inconsistent);
     the last `reposts` of them reposts of the first; one cross_doc finding per city with
     a value per document."""
@@ -43,7 +43,7 @@ def make_big(out: Path, n_docs: int, reposts: int = 0) -> Path:
         values = [{"value": 50 + k, "unit": "所", "place_sum": False, "doc": m["doc"],
                    "documents": [{"doc": m["doc"], "period_end": m["period_end"]}],
                    "evidence": "计划新建50所", "start": s, "end": s + 8, "figures": [],
-                   "latest": k == len(members) - 1} for k, m in enumerate(members)]
+                   "latest": k == len(members) - 1} for k, m in enumerate(members[:max_values])]
         checks.append({"doc": members[0]["doc"], "kind": "cross_doc", "verdict": "inconsistent",
                        "reported": 50, "computed": 49 + len(members), "evidence": "计划新建50所",
                        "start": s, "end": s + 8, "project": "新建幼儿园", "city": f"市{c}",
@@ -120,3 +120,25 @@ def test_a_value_stated_by_many_documents_names_a_few(tmp_path: Path) -> None:
                and p.get("data-city") == cross["city"])
     first = q(art, "table.values tbody tr")[0].text_content()
     assert first.count(".txt") == report.MAX_VALUE_DOCS and "30:" in first and "… and 22 more" in first
+
+
+@pytest.mark.slow
+def test_post_run_memory_does_not_follow_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_exports streams (its peak is flat in the rows); write_report keeps a few
+    small things per document (the index), nothing per figure or check."""
+    import tracemalloc
+    from pipeline import export
+    monkeypatch.setattr(export, "_cpus", lambda: 1)     # measure the workbook here, not in a child
+    export.write_exports(make_big(tmp_path / "warm", 5))  # imports are not the step's memory
+    write_report(tmp_path / "warm")
+    peaks: dict[tuple[str, int], int] = {}
+    for n in (50, 500):
+        out = make_big(tmp_path / str(n), n, max_values=10)   # rows of one size: more of them
+        for name, step in (("export", export.write_exports), ("report", write_report)):
+            tracemalloc.start()
+            step(out)
+            peaks[(name, n)] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    assert peaks[("export", 500)] < 1.5 * peaks[("export", 50)] + (1 << 20), peaks
+    per_doc = (peaks[("report", 500)] - peaks[("report", 50)]) / 450
+    assert per_doc < 6000, peaks        # bytes per document: its index row and metadata
