@@ -82,7 +82,8 @@ class Reposts:
 
     def __init__(self) -> None:
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_PARAMS)
-        self._sig: dict[str, MinHash] = {}
+        # the signature alone (a MinHash object also carries its 2 × NUM_PERM permutations)
+        self._sig: dict[str, np.ndarray] = {}
         self._figures: dict[str, bytes] = {}
         self._exact: dict[bytes, str] = {}        # digest of body + figures -> first doc
         self.count = 0
@@ -98,12 +99,13 @@ class Reposts:
         m = _from_signature(sig) if sig and len(sig) == NUM_PERM else minhash(text)
         # the figures first: copies with shifted figures read alike and are many
         same = [d for d in self._lsh.query(m)
-                if self._figures[d] == figs and self._sig[d].jaccard(m) >= THRESHOLD]
+                if self._figures[d] == figs
+                and float(np.mean(self._sig[d] == m.hashvalues)) >= THRESHOLD]
         if same:
             return min(same)          # doc ids arrive in order: the smallest is the first
         self._exact[exact] = doc
         self._lsh.insert(doc, m)
-        self._sig[doc], self._figures[doc] = m, figs
+        self._sig[doc], self._figures[doc] = m.hashvalues, figs
         return None
 
     def mark(self, rendered: dict[str, Any]) -> dict[str, Any]:
