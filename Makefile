@@ -5,7 +5,7 @@ STAMP := .venv/.installed
 LOCK := requirements.lock
 UV := uv==0.13.9
 
-.PHONY: setup test run lock bench bench-quick bench-pdf
+.PHONY: setup test run lock bench bench-quick bench-pdf bench-crawl
 
 # The lock decides every version (pip's resolver and its age do not); --require-hashes
 # because the lock carries the hash of every file it allows.
@@ -42,6 +42,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) bench/bench.py --quick
+
+# A crawl's folder (issue 10): seeds copied with shifted figures, reposts; -j1/-j2 with
+# the post-run steps, per-phase rates, output sizes, peak memory of parent and tree
+bench-crawl: $(STAMP)
+	$(PY) bench/bench.py --crawl 2000 --only-crawl
 
 # PDF pages/s: the reader, the whole pipeline and pdfplumber.extract_text on the same files
 bench-pdf: $(STAMP)

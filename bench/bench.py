@@ -10,6 +10,17 @@ alone, sampled every 50 ms), then the baselines (pdfplumber's extract_text pages
 jionlp.ner.extract_money MB/s, each single-process on the same files, time-capped) and the
 ratios against the targets of issue 4. Timings are end-to-end wall clock of the command,
 interpreter start included.
+
+    .venv/bin/python bench/bench.py --crawl 2000 --only-crawl   # make bench-crawl
+
+The crawl case (issue 10) is a folder as a crawl gives it: the five seeds of
+../shared/seeds, each copied many times with its figures shifted and its 截至 month moved
+(monthly reports of the same five city-years), and one in five documents a repost of
+an earlier one with other site chrome, spacing and punctuation width. It runs with
+-j1 and -j2 with the post-run steps (report.html, minsheng.xlsx, Parquet) and prints
+docs/s end to end and per phase, each output's size, and the peak memory of the parent
+and of the whole process tree; then the same at a fifth of the size, to show what grows
+linearly.
 """
 from __future__ import annotations
 
@@ -128,6 +139,120 @@ def generate(root: Path, n_txt: int, n_pdf: int, n_html: int, seed: int = 1) -> 
                 to_html(text, path)
         print(f"  generated {n} {fmt}", flush=True)
     mf.write_text(json.dumps(manifest))
+
+
+CHROME_HEAD = ("首页 > 政务公开 > 民生实事\n来源：{site}  发布时间：2019-{m:02d}-{d:02d}  浏览次数：\n"
+               "【字体：大 中 小】【打印】\n")
+CHROME_TAIL = "\n【关闭窗口】【打印本页】\n主办：{site}  技术支持：信息中心\n"
+SITES = ("运城新闻网", "市政府门户网站", "人大网", "日报数字版", "政务新媒体")
+_MONTH = re.compile(r"((?:截至|截止)(?:到)?)(\d{1,2})(月)")
+
+
+def repost(text: str, rnd: random.Random) -> str:
+    """A portal's copy: its chrome around the text, other line breaks and spacing,
+    half-width punctuation made full width."""
+    body = text.replace(",", "，").replace(":", "：").replace("\n\n", "\n").replace("。", "。 ")
+    site = rnd.choice(SITES)
+    return (CHROME_HEAD.format(site=site, m=rnd.randint(1, 12), d=rnd.randint(1, 28)) + body
+            + CHROME_TAIL.format(site=site))
+
+
+def seed_samples() -> list[tuple[str, str]]:
+    for folder in (REPO.parent / "shared" / "seeds", Path("/work/shared/seeds"), REPO / "corpus"):
+        files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+        if files:
+            return [(p.stem[:3], _decode(p.read_bytes())) for p in files[:5]]
+    sys.exit("no seeds: ../shared/seeds/*.txt not found")
+
+
+def generate_crawl(root: Path, n: int, seed: int = 10) -> None:
+    """n documents from the seeds: copies with shifted figures and moved months (the
+    same city-years), every fifth a repost of an earlier document."""
+    src = seed_samples()
+    manifest = {"crawl": n, "seed": seed, "layout": 1, "samples": [k for k, _ in src]}
+    mf = root / "manifest.json"
+    if mf.is_file() and json.loads(mf.read_text()) == manifest:
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rnd = random.Random(seed)
+    made: list[str] = []
+    for i in range(n):
+        if i % 5 == 4 and made:
+            text = repost(made[rnd.randrange(len(made))], rnd)
+        else:
+            name, text = src[i % len(src)]
+            month = 1 + (i // len(src)) % 12
+            text = _MONTH.sub(lambda m: f"{m.group(1)}{month}{m.group(3)}",
+                              shift_figures(text, rnd))
+            made.append(text)
+        (root / f"{i:05d}.txt").write_text(text, encoding="utf-8")
+    mf.write_text(json.dumps(manifest))
+
+
+def out_sizes(out: Path) -> dict[str, float]:
+    """MB of each output (texts/ and parquet/ as one each)."""
+    sizes: dict[str, float] = {}
+    for p in sorted(out.iterdir()):
+        if p.name.startswith(".") or p.name == "run.json":
+            continue
+        b = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() \
+            else p.stat().st_size
+        sizes[p.name + ("/" if p.is_dir() else "")] = b / 2**20
+    return sizes
+
+
+def crawl_case(a: argparse.Namespace, jobs: list[int]) -> None:
+    n = a.crawl
+    root = a.out / f"crawl-{n}"
+    print(f"crawl case: generating {n} documents from the seeds in {root} ...", flush=True)
+    generate_crawl(root, n)
+    runs: list[tuple[str, int, Measure, Path]] = []
+    for j in jobs:
+        out = a.out / f"run-crawl-{n}-j{j}"
+        runs.append((f"{n} -j{j}", n, run_minsheng([root], out, j, report=True), out))
+    small = max(1, n // 5)
+    sroot = a.out / f"crawl-{small}"
+    generate_crawl(sroot, small)
+    out = a.out / f"run-crawl-{small}-j{jobs[-1]}"
+    runs.append((f"{small} -j{jobs[-1]}", small, run_minsheng([sroot], out, jobs[-1], report=True),
+                 out))
+    phases = ("scan", "process", "write", "cross_doc", "post_run")
+    print(f"\n{'crawl':<12}{'docs/s':>8}{'seconds':>9}" + "".join(f"{p:>10}" for p in phases)
+          + f"{'parent MB':>11}{'tree MB':>9}   (phases: seconds, and docs/s)")
+    for label, k, m, _ in runs:
+        print(f"{label:<12}{k / m.seconds:8.1f}{m.seconds:9.1f}"
+              + "".join(f"{m.phases.get(p, 0):10.1f}" for p in phases)
+              + f"{m.peak_parent_mb:11.0f}{m.peak_tree_mb:9.0f}")
+        print(f"{'':<12}{'':>8}{'':>9}" + "".join(
+            f"{k / m.phases[p]:10.0f}" if m.phases.get(p) else f"{'':>10}" for p in phases))
+    print("\noutput sizes (MB):")
+    names = sorted({k for *_, o in runs for k in out_sizes(o)})
+    print(f"{'':<22}" + "".join(f"{label:>14}" for label, *_ in runs))
+    sizes = [out_sizes(o) for *_, o in runs]
+    for nm in names:
+        print(f"{nm:<22}" + "".join(f"{s.get(nm, 0):14.2f}" for s in sizes))
+    big, little = runs[-2], runs[-1]
+    for key, what in (("report.html", "report.html"), ("checks.jsonl", "checks.jsonl")):
+        b, s_ = sizes[-2].get(key, 0), sizes[-1].get(key, 0)
+        print(f"  {what}: {b:.2f} MB at {big[1]} docs, {s_:.2f} MB at {little[1]} "
+              f"({b / s_ if s_ else 0:.1f}x for {big[1] / little[1]:.0f}x the documents)")
+    pb, ps = big[2].phases.get("post_run", 0), little[2].phases.get("post_run", 0)
+    print(f"  post-run: {pb:.1f} s vs {ps:.1f} s ({pb / ps if ps else 0:.1f}x); "
+          f"processing {big[2].phases.get('process', 0):.1f} s")
+    r = runs[0][2].seconds / runs[1][2].seconds if len(jobs) > 1 else 0
+    if len(jobs) > 1:
+        print(f"  -j{jobs[1]} / -j{jobs[0]} end to end: {r:.2f}x (target >= 1.6x) {verdict(r >= 1.6)}")
+    worst = max(m.peak_parent_mb for _, _, m, _ in runs)
+    print(f"  parent peak memory: {worst:.0f} MB (target < 500) {verdict(worst < 500)}")
+    rep_mb = max(s.get("report.html", 0) for s in sizes)
+    print(f"  report.html: {rep_mb:.1f} MB (target < 20) {verdict(rep_mb < 20)}")
+    docs = [json.loads(x) for x in (runs[0][3] / "documents.jsonl").read_text("utf-8").splitlines()]
+    marked = {d["doc"] for d in docs if d.get("duplicate_of")}
+    made = {f"{i:05d}.txt" for i in range(4, n, 5)}
+    print(f"  reposts marked: {len(marked & made)} of the {len(made)} made; besides, "
+          f"{len(marked - made)} shifted copies whose figures all rounded alike (the same "
+          "notice to the audit)")
 
 
 # ----------------------------------------------------------------------------- measure
@@ -262,10 +387,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     ap.add_argument("--report", action="store_true",
                     help="also time one run with the post-run steps (report.html, xlsx, Parquet)")
+    ap.add_argument("--crawl", type=int, default=2000,
+                    help="documents in the crawl case (seeds, shifted figures, reposts); 0: none")
+    ap.add_argument("--only-crawl", action="store_true", help="run the crawl case only")
     a = ap.parse_args()
     if a.quick:
         a.txt, a.pdf, a.html, a.baseline_cap = 200, 20, 20, 15.0
+        a.crawl = min(a.crawl, 200)
     jobs = [int(j) for j in a.jobs.split(",")]
+    if a.only_crawl:
+        crawl_case(a, jobs)
+        return
     root = a.out / "corpus"
     print(f"generating corpus in {root} ...", flush=True)
     generate(root, a.txt, a.pdf, a.html)
@@ -368,6 +500,9 @@ def main() -> None:
     print(f"  the whole run, cross-document step included: parent {full.peak_parent_mb:.0f} "
           f"vs {q.peak_parent_mb:.0f} MB, tree {full.peak_tree_mb:.0f} vs {q.peak_tree_mb:.0f} MB"
           f" {verdict(flat)}")
+    if a.crawl:
+        print()
+        crawl_case(a, jobs)
 
 
 if __name__ == "__main__":

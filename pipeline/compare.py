@@ -2,8 +2,16 @@
 
 One row per city × year × category × indicator: what was promised (target), what
 was done (actual), the completion rate, the money, and the documents it came from.
-The indicator is what the figures count — people (人), money (元), or the thing
-built (所, 条, 个 …) — since only figures of one kind add up across projects.
+The indicator names what the figures count — 人数 (people), 资金 (money), 长度, 面积,
+户数, or the number of things of one measure word (数量（所）) — since only figures of
+one kind add up across projects.
+
+Each figure has one definition, used wherever it appears: `rate` is 100 × the actuals
+over the targets of the projects that state both (the table, the CSV and the chart all
+show this one); the inconsistent count of a city is report.counts_by_city's, the same
+the report shows (table `cities`, cities.csv, the printed summary); a comparison row's
+`inconsistent_projects` counts its projects whose records have an inconsistent verdict.
+Reposts (documents.jsonl `duplicate_of`) are left out.
 Stored in an embedded DuckDB file (tables documents, records, checks, comparison),
 plus comparison.csv (UTF-8 with BOM, so Excel reads the Chinese) and
 comparison.parquet, a summary printed to the terminal and a PNG chart of completion
@@ -28,10 +36,12 @@ import pyarrow.parquet as pq
 
 from pipeline.crossdoc import normalize_project, place_of
 from pipeline.export import load_run, to_arrow
+from pipeline.report import counts_by_city
 
 COMPARISON_COLUMNS = ("city", "province", "year", "category", "indicator", "units", "projects",
                       "target", "actual", "rate", "reported_pct_mean", "amount_yuan",
-                      "inconsistent", "project_names", "documents", "runs")
+                      "inconsistent_projects", "project_names", "documents", "runs")
+CITY_COLUMNS = ("city", "documents", "reposts", "inconsistent", "behind")
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC",
                   "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
                   "Droid Sans Fallback", "AR PL UMing CN", "SimHei", "Microsoft YaHei")
@@ -55,16 +65,31 @@ def _period_key(r: dict[str, Any]) -> tuple[bool, str, str]:
     return (r.get("period_end") is not None, str(r.get("period_end") or ""), str(r.get("doc")))
 
 
-# units that count the same thing; the indicator of a comparison row
-UNIT_FAMILY = {"名": "人", "人": "人", "位": "人", "万人": "人", "元": "元", "万元": "元", "亿元": "元"}
+# units that count the same thing (figures in one family add up), and what they count
+UNIT_FAMILY = {"名": "人", "人": "人", "位": "人", "万人": "人", "元": "元", "万元": "元", "亿元": "元",
+               "公里": "公里", "千米": "公里", "米": "公里", "平方米": "平方米", "万平方米": "平方米",
+               "亩": "亩"}
+COUNTED = {"人": "人数", "人次": "人次", "户": "户数", "元": "资金", "公里": "长度", "平方米": "面积",
+           "亩": "面积（亩）"}
 
 
 def indicator_of(unit: Any) -> str:
-    """What a comparison row measures: people (人), money (元), or the thing counted
-    (所, 条, 个 ...): figures in one family add up, across projects and cities."""
+    """What a comparison row counts: 人数 (people), 资金 (money), 长度, 面积, 户数, 人次,
+    else the number of things of one measure word, 数量（所）. Figures of one indicator
+    add up across projects and cities."""
     if not unit:
         return "(no unit)"
-    return UNIT_FAMILY.get(str(unit), str(unit))
+    family = UNIT_FAMILY.get(str(unit), str(unit))
+    return COUNTED.get(family, f"数量（{family}）")
+
+
+def completion_rate(pairs: Iterable[tuple[float, float]]) -> float | None:
+    """The one completion rate: 100 × the sum of actuals over the sum of targets, of the
+    (actual, target) pairs of projects that state both (a missing actual is not a 0)."""
+    pairs = [(a, t) for a, t in pairs if a is not None and t]
+    if not pairs:
+        return None
+    return round(100 * sum(a for a, _ in pairs) / sum(t for _, t in pairs), 2)
 
 
 def _headline_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,7 +150,6 @@ def comparison_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for (city, year, category, indicator), rs in groups.items():
         targets = [_num(r.get("target")) for r in rs]
         actuals = [_num(r.get("actual")) for r in rs]
-        pairs = [(a, t) for a, t in zip(actuals, targets) if a is not None and t]
         amounts = [a for a in (_num(r.get("amount_yuan")) for r in rs) if a is not None]
         reported = [p for p in (_num(r.get("reported_pct")) for r in rs) if p is not None]
         rows.append({
@@ -135,11 +159,10 @@ def comparison_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "projects": len(rs),
             "target": sum(t for t in targets if t is not None) if any(t is not None for t in targets) else None,
             "actual": sum(a for a in actuals if a is not None) if any(a is not None for a in actuals) else None,
-            # the rate over the projects that state both figures, so a missing actual is not a 0
-            "rate": round(100 * sum(a for a, _ in pairs) / sum(t for _, t in pairs), 2) if pairs else None,
+            "rate": completion_rate(zip(actuals, targets)),
             "reported_pct_mean": round(sum(reported) / len(reported), 2) if reported else None,
             "amount_yuan": sum(amounts) if amounts else None,
-            "inconsistent": sum(1 for r in rs if r["inconsistent"]),
+            "inconsistent_projects": sum(1 for r in rs if r["inconsistent"]),
             "project_names": "; ".join(sorted({str(r.get("project")) for r in rs if r.get("project")})),
             "documents": "; ".join(sorted({d for r in rs for d in r["documents"]})),
             "runs": "; ".join(sorted({d for r in rs for d in r["runs"]})),
@@ -148,18 +171,16 @@ def comparison_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def completion_by_category(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """series 'city year' -> category -> mean completion (%) of its projects, from the
-    counts where both are stated, else the reported rate."""
-    acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r in merge_projects(records):
-        t, a = _num(r.get("target")), _num(r.get("actual"))
-        pct = 100 * a / t if (t and a is not None) else _num(r.get("reported_pct"))
-        if pct is None or not r.get("city"):
+def completion_by_category(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """series 'city year' -> 'category · indicator' -> the comparison rows' `rate`: the
+    chart draws the very figure the table holds."""
+    acc: dict[str, dict[str, float]] = defaultdict(dict)
+    for r in rows:
+        if r.get("rate") is None or not r.get("city"):
             continue
         series = f"{r['city']} {r.get('year') or ''}".strip()
-        acc[series][r.get("category") or "其他"].append(pct)
-    return {s: {c: sum(v) / len(v) for c, v in cats.items()} for s, cats in acc.items()}
+        acc[series][f"{r['category']} · {r['indicator']}"] = r["rate"]
+    return dict(acc)
 
 
 def cjk_font() -> str | None:
@@ -188,7 +209,8 @@ def write_chart(data: dict[str, dict[str, float]], path: Path, font: str | None)
 
     from extractors.category import _taxonomy
     order = {c.name: i for i, c in enumerate(_taxonomy().categories)}
-    cats = sorted({c for s in data.values() for c in s}, key=lambda c: (order.get(c, len(order)), c))
+    cats = sorted({c for s in data.values() for c in s},
+                  key=lambda c: (order.get(c.split(" · ")[0], len(order)), c))
     series = sorted(data)
     rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
@@ -208,7 +230,7 @@ def write_chart(data: dict[str, dict[str, float]], path: Path, font: str | None)
                 ax.bar_label(bars, labels=["" if math.isnan(y) else f"{y:.0f}" for y in ys],
                              fontsize=7, padding=1)
             ax.axhline(100, color="#555", lw=0.8, ls="--")
-            ax.set_xticks(range(len(cats)), cats)
+            ax.set_xticks(range(len(cats)), [c.replace(" · ", "\n") for c in cats], fontsize=8)
             ax.set_ylabel("完成率 completion (%)")
             ax.set_title("民生实事 completion by category")
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -232,7 +254,7 @@ def _arrow_comparison(rows: list[dict[str, Any]]) -> pa.Table:
                         ("category", pa.string()), ("indicator", pa.string()), ("units", pa.string()),
                         ("projects", pa.int64()), ("target", pa.float64()), ("actual", pa.float64()),
                         ("rate", pa.float64()), ("reported_pct_mean", pa.float64()),
-                        ("amount_yuan", pa.float64()), ("inconsistent", pa.int64()),
+                        ("amount_yuan", pa.float64()), ("inconsistent_projects", pa.int64()),
                         ("project_names", pa.string()), ("documents", pa.string()),
                         ("runs", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
@@ -253,7 +275,8 @@ def write_duckdb(path: Path, tables: dict[str, pa.Table]) -> None:
     tmp.replace(path)  # a reader never opens a half-built database
 
 
-def print_summary(rows: list[dict[str, Any]], n_runs: int, n_docs: int, file: Any = None) -> None:
+def print_summary(rows: list[dict[str, Any]], n_runs: int, n_docs: int, file: Any = None,
+                  cities: list[dict[str, Any]] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -263,7 +286,8 @@ def print_summary(rows: list[dict[str, Any]], n_runs: int, n_docs: int, file: An
     t = Table(title=f"minsheng compare: {n_runs} run(s), {n_docs} document(s), {len(rows)} comparison rows")
     for col, just in (("city", "left"), ("year", "right"), ("category", "left"), ("indicator", "left"),
                       ("projects", "right"), ("target", "right"), ("actual", "right"),
-                      ("rate %", "right"), ("amount 万元", "right"), ("inconsistent", "right")):
+                      ("rate %", "right"), ("amount 万元", "right"),
+                      ("inconsistent projects", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
 
     def f(x: Any, d: int = 0) -> str:
@@ -272,10 +296,17 @@ def print_summary(rows: list[dict[str, Any]], n_runs: int, n_docs: int, file: An
         t.add_row(str(r["city"] or "?"), str(r["year"] or "?"), r["category"], str(r["indicator"]),
                   str(r["projects"]), f(r["target"]), f(r["actual"]), f(r["rate"], 1),
                   f(r["amount_yuan"] / 1e4 if r["amount_yuan"] is not None else None, 1),
-                  str(r["inconsistent"] or ""))
+                  str(r["inconsistent_projects"] or ""))
     console.print(t)
     if len(rows) > 60:
         console.print(f"… {len(rows) - 60} more rows in comparison.csv")
+    if cities:
+        ct = Table(title="inconsistent and behind-schedule findings by city (as in report.html)")
+        for col in CITY_COLUMNS:
+            ct.add_column(col, justify="left" if col == "city" else "right")
+        for c in cities:
+            ct.add_row(*(str(c[k]) for k in CITY_COLUMNS))
+        console.print(ct)
 
 
 def compare(outs: list[Path], out: Path) -> None:
@@ -287,26 +318,37 @@ def compare(outs: list[Path], out: Path) -> None:
     docs: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
     checks: list[dict[str, Any]] = []
+    by_city: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CITY_COLUMNS[1:], 0))
     for o in outs:
         t = load_run(Path(o))
         run = str(Path(o))
+        dup = {d["doc"] for d in t["documents"] if d.get("duplicate_of")}
+        for city, n in counts_by_city(t["documents"], t["checks"]).items():
+            for k, v in n.items():
+                by_city[city][k] += v
         docs += _with_run(t["documents"], run)
-        records += _with_run(t["records"], run)
-        checks += _with_run(t["checks"], run)
+        # a repost's records and checks are its original's: counted once
+        records += _with_run([r for r in t["records"] if r.get("doc") not in dup], run)
+        checks += _with_run([c for c in t["checks"] if c.get("doc") not in dup], run)
 
     rows = comparison_rows(records)
     comp = _arrow_comparison(rows)
+    cities = [{"city": c, **n} for c, n in sorted(by_city.items()) if c]
+    city_table = pa.Table.from_pylist(cities, schema=pa.schema(
+        [("city", pa.string())] + [(k, pa.int64()) for k in CITY_COLUMNS[1:]]))
     write_duckdb(out / "minsheng.duckdb", {
         "documents": to_arrow(docs, "documents"), "records": to_arrow(records, "records"),
-        "checks": to_arrow(checks, "checks"), "comparison": comp})
+        "checks": to_arrow(checks, "checks"), "comparison": comp, "cities": city_table})
     pq.write_table(comp, out / "comparison.parquet")
-    with (out / "comparison.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(COMPARISON_COLUMNS))
-        w.writeheader()
-        w.writerows(rows)
+    for name, cols, data in (("comparison", COMPARISON_COLUMNS, rows),
+                             ("cities", CITY_COLUMNS, cities)):
+        with (out / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(cols))
+            w.writeheader()
+            w.writerows(data)
 
     font = cjk_font()
     if font is None:
         print(FONT_WARNING, file=sys.stderr)
-    write_chart(completion_by_category(records), out / "completion_by_category.png", font)
-    print_summary(rows, len(outs), len(docs))
+    write_chart(completion_by_category(rows), out / "completion_by_category.png", font)
+    print_summary(rows, len(outs), len(docs), cities=cities)

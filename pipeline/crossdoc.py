@@ -244,18 +244,156 @@ def _fmt(x: Decimal | None) -> str:
 
 def cross_doc_checks(records: list[dict[str, Any]], facts: list[dict[str, Any]] | None = None,
                      documents: list[dict[str, Any]] | None = None) -> list[Check]:
-    """Findings of kind cross_doc: a project of one city and year whose target differs
-    between two documents. `facts` (optional) supply per-place target rows that the
-    records do not carry; `documents` (optional) supply city/year/period_end."""
+    """Findings of kind cross_doc: one per project of one city and year whose documents
+    state different targets, listing each value with the documents that state it.
+    `facts` (optional) supply per-place target rows that the records do not carry;
+    `documents` (optional) supply city/year/period_end, and mark reposts
+    (`duplicate_of`), which are left out: a repost adds no finding."""
+    dups = {d["doc"] for d in documents or [] if d.get("duplicate_of")}
+    if dups:
+        records = [r for r in records if r["doc"] not in dups]
+        facts = [f for f in facts or [] if f["doc"] not in dups]
+        documents = [d for d in documents or [] if d["doc"] not in dups]
     return list(_group_checks(_collect(records, facts or [], documents or [])))
 
 
 def _group_checks(groups: dict[tuple[str, int], dict[str, list[_Stated]]]) -> Iterator[Check]:
     for (city, year), docs in sorted(groups.items()):
-        names = sorted(docs, key=lambda d: _doc_order(docs[d][0]))
-        for i, da in enumerate(names):
-            for db in names[i + 1:]:
-                yield from _compare_docs(docs[da], docs[db], city, year)
+        g = _Grouper(city, year)
+        for d in sorted(docs, key=lambda d: _doc_order(docs[d][0])):
+            g.add(docs[d])
+        yield from g.findings()
+
+
+# A finding lists every document; the evidence it quotes is cut to this many characters
+# for each distinct value (the offsets lead to the whole text), so a finding's size
+# grows with its documents by a line each, not by their evidence.
+VALUE_EVIDENCE_CHARS = 300
+
+
+@dataclass
+class _Value:
+    """One distinct target of a project, and who states it."""
+    value: Decimal | None
+    place_sum: bool                          # the sum of a per-place table, not a stated total
+    ev: tuple[str, int, int, list[tuple[int, int]]]   # the first document's evidence
+    docs: list[tuple[str, str | None]] = field(default_factory=list)   # (doc, period_end)
+
+
+@dataclass
+class _Project:
+    """One project of a city and year across its documents (matched by name)."""
+    level: str
+    unit: str
+    tokens: frozenset[str]
+    name: str
+    values: list[_Value] = field(default_factory=list)
+    latest: tuple[str, int] = ("", 0)        # (doc, index of its value) of the latest document
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, st: _Stated) -> None:
+        self.seen.add(st.doc)
+        cands = st.candidates()
+        for i, v in enumerate(self.values):
+            if v.value in cands:
+                # some stated figure agrees (10万人 raised to 20万人 in one, 20万人 in the
+                # other): a line under that value, not a new one
+                v.docs.append((st.doc, st.period_end))
+                self.latest = (st.doc, i)
+                return
+        # the evidence of a value's first document is what a finding quotes: take it
+        # now, so no rows are kept
+        self.values.append(_Value(st.figure(), st.main is None, _evidence(st),
+                                  [(st.doc, st.period_end)]))
+        self.latest = (st.doc, len(self.values) - 1)
+
+
+class _Grouper:
+    """Cluster one city and year's project statements, document by document (in the
+    order plan first, then progress reports by date), into projects and their values.
+    Work and memory grow with the documents times their projects, never with pairs."""
+
+    def __init__(self, city: str, year: int) -> None:
+        self.city, self.year = city, year
+        self.projects: list[_Project] = []
+        self._exact: dict[tuple[str, str, frozenset[str]], list[_Project]] = defaultdict(list)
+        self._by_kind: dict[tuple[str, str], list[_Project]] = defaultdict(list)
+
+    def add(self, stated: list[_Stated]) -> None:
+        """One document's statements (all of the same document)."""
+        taken: set[int] = set()
+        pending: list[tuple[float, int, int, _Project]] = []
+        for i, st in enumerate(stated):
+            # the same normalized name and unit as before: the common case, no scoring
+            exact = next((p for p in self._exact[(st.level, st.unit, st.tokens)]
+                          if st.doc not in p.seen), None)
+            if exact is not None:
+                exact.add(st)
+                taken.add(i)
+                continue
+            for k, p in enumerate(self._by_kind[(st.level, st.unit)]):
+                if st.doc in p.seen:
+                    continue
+                sim = similarity(st.tokens, p.tokens)
+                if sim >= JACCARD_MIN:
+                    pending.append((-sim, i, k, p))
+        pending.sort(key=lambda t: t[:3])            # best match first, ties in order
+        for _, i, _, p in pending:
+            if i in taken or stated[i].doc in p.seen:
+                continue
+            p.add(stated[i])
+            taken.add(i)
+        for i, st in enumerate(stated):
+            if i not in taken:
+                p = _Project(st.level, st.unit, st.tokens, st.name)
+                p.add(st)
+                self.projects.append(p)
+                self._exact[(st.level, st.unit, st.tokens)].append(p)
+                self._by_kind[(st.level, st.unit)].append(p)
+
+    def findings(self) -> Iterator[Check]:
+        for p in self.projects:
+            if len(p.values) > 1:
+                yield self._finding(p)
+
+    def _finding(self, p: _Project) -> Check:
+        a = p.values[0]
+        latest_doc, latest_i = p.latest
+        # the other side: the latest document's value when it differs from the first,
+        # else the latest value that does
+        b = p.values[latest_i] if latest_i else p.values[-1]
+        b_doc = latest_doc if latest_i else b.docs[-1][0]
+        ta, tb = a.value, b.value
+        ev_a, s_a, e_a, figs_a = a.ev
+        ev_b, s_b, e_b, figs_b = b.ev
+        doc_a, doc_b = a.docs[0][0], b.docs[0][0]
+        n_docs = sum(len(v.docs) for v in p.values)
+
+        def sums(v: _Value) -> str:
+            return "（各地合计）" if v.place_sum else ""
+        values = [{"value": v.value, "unit": p.unit, "place_sum": v.place_sum,
+                   "documents": [{"doc": d, "period_end": pe} for d, pe in v.docs],
+                   "evidence": v.ev[0][:VALUE_EVIDENCE_CHARS], "doc": v.docs[0][0],
+                   "start": v.ev[1], "end": v.ev[2], "figures": [list(f) for f in v.ev[3]],
+                   "latest": i == latest_i} for i, v in enumerate(p.values)]
+        listed = "；".join(f"{_fmt(v.value)}{p.unit}{sums(v)}（{len(v.docs)} 份文件）"
+                          for v in p.values[:5])
+        more = f"；另有 {len(p.values) - 5} 个数值" if len(p.values) > 5 else ""
+        return Check(
+            doc=doc_a, kind="cross_doc", verdict="inconsistent", reported=ta, computed=tb,
+            evidence=f"{doc_a}: {ev_a}\n{doc_b}: {ev_b}", start=s_a, end=e_a,
+            rule=RULE, project=p.name,
+            reason=(f"{self.city} {self.year} 年 {p.name}: {n_docs} 份文件给出 {len(p.values)} 个"
+                    f"不同的目标：{listed}{more}；最新的 {latest_doc} 为 "
+                    f"{_fmt(p.values[latest_i].value)}{p.unit}"),
+            discrepancy=abs(ta - tb) if ta is not None and tb is not None else None,
+            figures=figs_a,
+            other={"doc_b": doc_b, "target_b": tb, "project_b": p.name, "unit": p.unit,
+                   "city": self.city, "year": self.year, "evidence_a": ev_a, "evidence_b": ev_b,
+                   "start_b": s_b, "end_b": e_b, "figures_b": [list(f) for f in figs_b],
+                   "latest_doc": latest_doc, "latest_value": p.values[latest_i].value,
+                   "documents": n_docs, "distinct_values": len(p.values), "values": values},
+        )
 
 
 def _record_matters(r: dict[str, Any]) -> bool:
@@ -271,14 +409,17 @@ def _fact_matters(f: dict[str, Any]) -> bool:
 
 def city_year_groups(documents: Iterable[dict[str, Any]]) -> list[tuple[tuple[str, int], list[dict[str, Any]]]]:
     """(city, year) -> the documents of it, for each city and year that has two or more
-    documents, sorted by (city, year). Only doc/city/year/period_end of each row kept."""
+    documents, sorted by (city, year), each group plan first, then by date. Only
+    doc/city/year/period_end of each row kept; reposts (duplicate_of) left out."""
     groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for d in documents:
-        if not d.get("city") or d.get("year") is None:
+        if not d.get("city") or d.get("year") is None or d.get("duplicate_of"):
             continue   # as in _collect: no city and year, nothing to compare with
         groups[(d["city"], int(d["year"]))].append(
             {"doc": d["doc"], "city": d["city"], "year": d["year"],
              "period_end": d.get("period_end")})
+    for v in groups.values():
+        v.sort(key=lambda m: (m["period_end"] is not None, m["period_end"] or "", m["doc"]))
     return sorted((k, v) for k, v in groups.items() if len(v) >= 2)
 
 
@@ -293,57 +434,26 @@ def _parse(lines: Iterable[bytes], needles: tuple[bytes, bytes],
 
 def cross_doc_streamed(documents: Iterable[dict[str, Any]],
                        lines: Callable[[str, list[str]], Iterable[bytes]]) -> Iterator[Check]:
-    """cross_doc_checks one city and year at a time, for a run too large to hold in
-    memory: `documents` are the documents rows (streamed; a few keys of each are kept),
-    `lines(table, docs)` yields the JSONL lines (bytes) of table 'records' or 'facts' of
-    those docs only (OutputWriter.read_doc_lines). Documents without a partner of the
-    same city and year are never read, and memory follows the largest city-year group,
-    not the corpus. Same checks, same order as cross_doc_checks(records, facts,
-    documents)."""
-    for _, members in city_year_groups(documents):
-        docs = [m["doc"] for m in members]
-        records = _parse(lines("records", docs), (b'"target"', b'"unit"'), _record_matters)
-        # a per-place target fact has the value "target" and the key "place" somewhere;
-        # most facts have neither
-        facts = _parse(lines("facts", docs), (b'"target"', b'"place"'), _fact_matters)
-        yield from _group_checks(_collect(records, facts, members))
-
-
-def _compare_docs(a_list: list[_Stated], b_list: list[_Stated], city: str, year: int) -> list[Check]:
-    found: list[Check] = []
-    used_b: set[int] = set()
-    for a in a_list:
-        best, best_sim = None, 0.0
-        for j, b in enumerate(b_list):
-            if j in used_b or b.unit != a.unit or b.level != a.level:
-                continue
-            sim = similarity(a.tokens, b.tokens)
-            if sim >= JACCARD_MIN and sim > best_sim:
-                best, best_sim = j, sim
-        if best is None:
-            continue
-        used_b.add(best)
-        b = b_list[best]
-        if a.candidates() & b.candidates():
-            continue  # some stated figure agrees (10万人 raised to 20万人 in one, 20万人 in the other)
-        ta, tb = a.figure(), b.figure()
-        ev_a, s_a, e_a, figs_a = _evidence(a)
-        ev_b, s_b, e_b, figs_b = _evidence(b)
-        found.append(Check(
-            doc=a.doc, kind="cross_doc", verdict="inconsistent", reported=ta, computed=tb,
-            evidence=f"{a.doc}: {ev_a}\n{b.doc}: {ev_b}", start=s_a, end=e_a,
-            rule=RULE, project=a.name,
-            reason=(f"{city} {year} 年 {a.name}: {a.doc} 的目标 {_fmt(ta)}{a.unit}"
-                    f"{'（各地合计）' if a.main is None else ''}，{b.doc} 的目标 {_fmt(tb)}{b.unit}"
-                    f"{'（各地合计）' if b.main is None else ''}"),
-            discrepancy=abs(ta - tb) if ta is not None and tb is not None else None,
-            figures=figs_a,
-            other={"doc_b": b.doc, "target_b": tb, "project_b": b.name, "unit": a.unit,
-                   "city": city, "year": year, "evidence_a": ev_a, "evidence_b": ev_b,
-                   "start_b": s_b, "end_b": e_b, "figures_b": [list(f) for f in figs_b],
-                   "similarity": round(best_sim, 3)},
-        ))
-    return found
+    """cross_doc_checks one city and year at a time and one document at a time, for a
+    run too large to hold in memory: `documents` are the documents rows (streamed; a
+    few keys of each are kept), `lines(table, docs)` yields the JSONL lines (bytes) of
+    table 'records' or 'facts' of those docs only (OutputWriter.read_doc_lines).
+    Documents without a partner of the same city and year are never read; memory
+    follows the projects of the largest city-year group, not its rows. Same checks,
+    same order as cross_doc_checks(records, facts, documents)."""
+    for (city, year), members in city_year_groups(documents):
+        g = _Grouper(city, year)
+        for m in members:
+            records = _parse(lines("records", [m["doc"]]), (b'"target"', b'"unit"'),
+                             _record_matters)
+            # a per-place target fact has the value "target" and the key "place"
+            # somewhere; most facts have neither
+            facts = _parse(lines("facts", [m["doc"]]), (b'"target"', b'"place"'),
+                           _fact_matters)
+            stated = _collect(records, facts, [m]).get((city, int(year)), {}).get(m["doc"])
+            if stated:
+                g.add(stated)
+        yield from g.findings()
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

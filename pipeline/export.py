@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import unicodedata
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import Workbook
@@ -86,6 +91,12 @@ def display_width(s: str) -> int:
 def _cell(col: str, x: Any) -> Any:
     if x is None:
         return None
+    t = type(x)
+    if t is int or t is float:          # the common cases first: a cell per value of a run
+        return x if t is int or math.isfinite(x) else None
+    if t is str and col not in INT_COLUMNS and col not in FLOAT_COLUMNS and len(x) <= XLSX_MAX_CELL \
+            and not ILLEGAL_CHARACTERS_RE.search(x):
+        return x
     if col in INT_COLUMNS or col in FLOAT_COLUMNS:
         x = _number(x)
     if isinstance(x, bool) or isinstance(x, (int, float)):
@@ -93,7 +104,9 @@ def _cell(col: str, x: Any) -> Any:
             return None
         return x
     if isinstance(x, list):
-        if all(isinstance(v, list) for v in x):           # spans [[s, e], ...]
+        if any(isinstance(v, dict) for v in x):           # a cross-document finding's values
+            s = json.dumps(x, ensure_ascii=False)
+        elif all(isinstance(v, list) for v in x):         # spans [[s, e], ...]
             s = "; ".join("-".join(str(p) for p in v) for v in x)
         else:
             s = ", ".join("" if v is None else str(v) for v in x)
@@ -103,6 +116,121 @@ def _cell(col: str, x: Any) -> Any:
         s = str(x)
     s = ILLEGAL_CHARACTERS_RE.sub("", s)
     return s if len(s) <= XLSX_MAX_CELL else s[:XLSX_MAX_CELL - 1] + "…"
+
+
+XLSX_MAX_ROWS = 1_048_576           # Excel's rows per sheet, the header included
+WIDTH_SAMPLE = 2000                 # rows whose widths set the columns'
+
+
+class OutputNote(UserWarning):
+    """An output left out on purpose (the run prints it as a warning, not a failure)."""
+
+
+def _rows(path: Path) -> Iterator[dict[str, Any]]:
+    """A JSON Lines table one row at a time; a missing file is an empty table."""
+    return (r for r, _ in _sized_rows(path))
+
+
+def _sized_rows(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
+    """(row, bytes of its line) of a JSON Lines table."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    yield orjson.loads(line), len(line)
+                except orjson.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
+                                     "rewrite it") from e
+
+
+@dataclass
+class _Scan:
+    """One pass over a table: its columns, rows, the widths of a sample, and each
+    column's Arrow type (the types every value fits, as to_arrow would choose)."""
+    cols: list[str]
+    n: int = 0
+    widths: dict[str, int] = field(default_factory=dict)
+    types: dict[str, pa.DataType] = field(default_factory=dict)
+
+
+def scan(path: Path, table: str) -> _Scan:
+    sc = _Scan(list(PREFERRED.get(table, ())))
+    seen = set(sc.cols)
+    kinds: dict[str, set[str]] = defaultdict(set)     # col -> {'bool','int','float','other'}
+    bad: set[str] = set()                             # declared type does not fit a value
+    # per column, the Python types seen: a value is tried against its column's declared
+    # type once per (column, type), not once per row (a run has millions of values)
+    tried: set[tuple[str, type]] = set()
+    kind_of = {bool: "bool", int: "int", float: "float"}
+    for r in _rows(path):
+        for k, v in r.items():
+            if k not in seen:
+                seen.add(k)
+                sc.cols.append(k)
+            if v is None:
+                continue
+            t = type(v)
+            if (k, t) not in tried or t is str or t is list:
+                tried.add((k, t))
+                kinds[k].add(kind_of.get(t, "other"))
+                declared = _declared_type(k)
+                if declared is not None and k not in bad:
+                    try:
+                        _arrow_value(declared, v)
+                    except (TypeError, ValueError, ArithmeticError):
+                        bad.add(k)
+            if sc.n < WIDTH_SAMPLE:
+                c = _cell(k, v)
+                if c is not None:
+                    sc.widths[k] = max(sc.widths.get(k, 0),
+                                       display_width(c if isinstance(c, str) else str(c)))
+        sc.n += 1
+    for c in sc.cols:
+        declared = _declared_type(c)
+        k = kinds.get(c, set())
+        if c in bad:
+            sc.types[c] = pa.string()
+        elif declared is not None:
+            sc.types[c] = declared
+        elif k == {"bool"}:
+            sc.types[c] = pa.bool_()
+        elif k == {"int"}:
+            sc.types[c] = pa.int64()
+        elif k and k <= {"int", "float"}:
+            sc.types[c] = pa.float64()
+        else:
+            sc.types[c] = pa.string()
+    return sc
+
+
+def write_xlsx_streamed(out: Path, scans: dict[str, _Scan], path: Path) -> str | None:
+    """The workbook in openpyxl's write-only mode (rows go to disk as they are added:
+    memory does not grow with the run). Past Excel's row limit no workbook is written
+    (a stale one is removed) and the reason is returned."""
+    over = [(t, sc.n) for t, sc in scans.items() if sc.n + 1 > XLSX_MAX_ROWS]
+    if over:
+        path.unlink(missing_ok=True)
+        what = ", ".join(f"{t} has {n:,} rows" for t, n in over)
+        return (f"minsheng.xlsx not written: {what}, over Excel's {XLSX_MAX_ROWS:,} rows a sheet; "
+                "the same tables are in the CSV files and parquet/")
+    wb = Workbook(write_only=True)
+    for name in TABLES:
+        sc = scans[name]
+        ws = wb.create_sheet(name)
+        for j, c in enumerate(sc.cols, 1):
+            w = max(display_width(c), sc.widths.get(c, 0))
+            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(sc.cols)))}{sc.n + 1}"
+        ws.append(sc.cols)
+        for r in _rows(out / f"{name}.jsonl"):
+            ws.append([_cell(c, r.get(c)) for c in sc.cols])
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(path)  # a reader never sees a half-written workbook
+    return None
 
 
 def write_xlsx(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
@@ -117,7 +245,7 @@ def write_xlsx(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
         for i, r in enumerate(rows):
             vals = [_cell(c, r.get(c)) for c in cols]
             ws.append(vals)
-            if i < 2000:  # widths from a sample: enough to fit, cheap on a large corpus
+            if i < WIDTH_SAMPLE:  # widths from a sample: enough to fit, cheap on a large corpus
                 for j, v in enumerate(vals):
                     if v is not None:
                         widths[j] = max(widths[j], display_width(v if isinstance(v, str) else str(v)))
@@ -130,7 +258,7 @@ def write_xlsx(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
     tmp.replace(path)  # a reader never sees a half-written workbook
 
 
-def _arrow_type(col: str, values: list[Any]) -> pa.DataType:
+def _declared_type(col: str) -> pa.DataType | None:
     if col in FLOAT_LIST_COLUMNS:
         return pa.list_(pa.float64())
     if col in SPAN_LIST_COLUMNS:
@@ -141,6 +269,13 @@ def _arrow_type(col: str, values: list[Any]) -> pa.DataType:
         return pa.int64()
     if col in FLOAT_COLUMNS:
         return pa.float64()
+    return None
+
+
+def _arrow_type(col: str, values: list[Any]) -> pa.DataType:
+    declared = _declared_type(col)
+    if declared is not None:
+        return declared
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return pa.bool_()
@@ -196,9 +331,73 @@ def write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> None
         tmp.replace(path)
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1
+
+
+PARQUET_BATCH = 5_000       # rows converted at a time: memory flat in the run's size
+PARQUET_BATCH_BYTES = 2 << 20
+
+
+def write_parquet_streamed(out: Path, scans: dict[str, _Scan], folder: Path) -> None:
+    """parquet/<table>.parquet written batch by batch in the types `scan` chose."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        sc = scans[name]
+        schema = pa.schema([pa.field(c, sc.types[c]) for c in sc.cols])
+        path = folder / f"{name}.parquet"
+        tmp = path.with_name(path.name + ".tmp")
+
+        def column(c: str, rows: list[dict[str, Any]]) -> pa.Array:
+            typ, vals = sc.types[c], [r.get(c) for r in rows]
+            if not pa.types.is_string(typ) and not pa.types.is_boolean(typ):
+                try:      # values already of the column's type: Arrow converts them in C
+                    return pa.array(vals, type=typ)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                    pass  # a numeric string, a stray type: converted one by one below
+            return pa.array([_arrow_value(typ, v) for v in vals], type=typ)
+
+        def batch(rows: list[dict[str, Any]]) -> pa.Table:
+            return pa.Table.from_arrays([column(c, rows) for c in sc.cols], schema=schema)
+        with pq.ParquetWriter(tmp, schema) as w:
+            rows: list[dict[str, Any]] = []
+            size = 0
+            for r, n in _sized_rows(out / f"{name}.jsonl"):
+                rows.append(r)
+                size += n
+                # by bytes too: a cross-document finding over thousands of reports is one
+                # large row, and a few hundred of them as Python objects are hundreds of MB
+                if len(rows) == PARQUET_BATCH or size > PARQUET_BATCH_BYTES:
+                    w.write_table(batch(rows))
+                    rows, size = [], 0
+            w.write_table(batch(rows))
+        tmp.replace(path)
+
+
 def write_exports(out: Path) -> None:
-    """OUT/minsheng.xlsx and OUT/parquet/<table>.parquet from the run's JSON Lines."""
+    """OUT/minsheng.xlsx and OUT/parquet/<table>.parquet from the run's JSON Lines, read
+    as streams (two passes: columns and types, then rows), so memory stays flat however
+    large the run. Past Excel's row limit the workbook is skipped with an OutputNote
+    warning saying why."""
     out = Path(out)
-    tables = load_run(out)
-    write_xlsx(tables, out / "minsheng.xlsx")
-    write_parquet(tables, out / "parquet")
+    if not (out / "documents.jsonl").exists():
+        raise FileNotFoundError(
+            f"{out} has no documents.jsonl: point at the folder a finished `minsheng run -o OUT` wrote")
+    scans = {t: scan(out / f"{t}.jsonl", t) for t in TABLES}
+    if _cpus() > 1:
+        # the workbook is most of the post-run time (openpyxl writes a cell at a time):
+        # a forked process writes it while this one writes Parquet
+        import concurrent.futures as cf
+        import multiprocessing
+        with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+            xlsx = ex.submit(write_xlsx_streamed, out, scans, out / "minsheng.xlsx")
+            write_parquet_streamed(out, scans, out / "parquet")
+            note = xlsx.result()
+    else:
+        note = write_xlsx_streamed(out, scans, out / "minsheng.xlsx")
+        write_parquet_streamed(out, scans, out / "parquet")
+    if note:
+        warnings.warn(note, OutputNote, stacklevel=2)

@@ -112,6 +112,7 @@ class RunSummary:
     facts: int = 0
     checks: int = 0
     inconsistent: int = 0
+    reposts: int = 0                        # documents marked duplicate_of (pipeline.dedup)
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)   # (doc, error)
     warnings: list[str] = field(default_factory=list)
@@ -235,6 +236,9 @@ def _work(doc: str, path: str) -> dict[str, Any]:
         del data
         rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
                                                         rules_hash=rules_hash))
+        # reposts are told apart in the parent, in doc order; the costly part is here
+        rendered["minhash"] = importlib.import_module("pipeline.dedup").signature(
+            rendered.get("text"))
         del result
     except MemoryError:
         cacheable = False      # depends on the limit and the machine, not on the file alone
@@ -408,6 +412,8 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
     phases = summary.phases
     phases["scan"] = time.perf_counter() - t_start
     written, t_write = 0, 0.0
+    from pipeline.dedup import Reposts
+    reposts = Reposts()      # in doc-id order, so the first of a family never depends on -j
 
     def drain() -> None:
         """Write, in doc-id order, every document whose result is in. The parent does this
@@ -421,6 +427,7 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
                 if doc not in keys:
                     break                    # not done yet
                 entry = _load_entry(cache, keys[doc], doc, rules_hash)
+            entry = reposts.mark(entry)
             _count(summary, entry)
             writer.add(entry)
             written += 1
@@ -567,6 +574,9 @@ def _count(summary: RunSummary, entry: dict[str, Any]) -> None:
         summary.failures.append((entry["doc"], str(entry.get("error") or "failed")))
     c = entry["counts"]
     summary.facts += c["facts"]
+    if entry.get("duplicate_of"):
+        summary.reposts += 1
+        return           # a repost's checks are its original's: counted once
     summary.checks += c["checks"]
     summary.inconsistent += c["inconsistent"]
 
@@ -616,7 +626,7 @@ def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
             "documents": summary.documents,
             "ok": summary.ok, "failed": summary.failed, "cached": summary.cached,
             "facts": summary.facts, "checks": summary.checks,
-            "inconsistent": summary.inconsistent,
+            "inconsistent": summary.inconsistent, "reposts": summary.reposts,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": {doc: timing.get(doc, {}) for doc, _ in found}}
     try:
@@ -653,13 +663,19 @@ def _post_run(out: Path, summary: RunSummary) -> None:
             if f is None:
                 summary.warnings.append(f"{spec.split(':')[0]} not available yet: skipped")
                 continue
-            f(out)
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                f(out)
+            # an output left out on purpose (a workbook past Excel's rows) says so
+            summary.warnings += [str(w.message) for w in notes
+                                 if w.category.__name__ == "OutputNote"]
         except Exception as e:  # report.html or xlsx failing must not cost the JSONL outputs
             summary.warnings.append(f"{spec} failed: {_one_line_exc(e)}")
 
 
 def format_summary(s: RunSummary) -> str:
     cached = f", {s.cached:,} unchanged from cache" if s.cached else ""
+    cached += f", {s.reposts:,} reposts (duplicate_of)" if s.reposts else ""
     return (f"{s.documents:,} documents: {s.ok:,} ok, {s.failed:,} failed{cached} · "
             f"{s.facts:,} figures · {s.checks:,} checks, {s.inconsistent:,} inconsistent · "
             f"{s.seconds:.1f} s -> {s.out}")

@@ -102,7 +102,7 @@ def test_merge_later_document_wins_and_fills() -> None:
     [m] = merge_projects(recs)
     assert (m["target"], m["actual"], m["amount_yuan"], m["documents"]) == (60, 49, 6000000, ["plan", "q3"])
     [row] = comparison_rows(recs)
-    assert row["category"] == "其他" and row["rate"] == 81.67 and row["indicator"] == "个"
+    assert row["category"] == "其他" and row["rate"] == 81.67 and row["indicator"] == "数量（个）"
 
 
 def test_no_runs_is_an_error(tmp_path: Path) -> None:
@@ -119,4 +119,62 @@ def test_parent_total_is_not_counted_beside_its_sub_items() -> None:
             {**base, "sub_item": "为300名儿童筛查", "target": 300, "actual": 389},
             {**base, "sub_item": "为865名儿童康复", "target": 865, "actual": 929, "unit": "人"}]
     [row] = comparison_rows(recs)
-    assert (row["indicator"], row["projects"], row["target"], row["actual"]) == ("人", 2, 1165, 1318)
+    assert (row["indicator"], row["projects"], row["target"], row["actual"]) == ("人数", 2, 1165, 1318)
+
+
+def test_one_definition_of_each_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The chart draws the table's rate; indicators say what is counted; a city's
+    inconsistent count is the report's."""
+    import lxml.html
+    from pipeline.report import write_report
+    from test_report_data import q
+    out = make_out(tmp_path / "a")
+    drawn = {}
+    real = cmp.write_chart
+    def spy(data, path, font):
+        drawn.update(data)
+        real(data, path, font)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cmp, "write_chart", spy)
+        compare([out], tmp_path / "cmp")
+    con = duckdb.connect(str(tmp_path / "cmp" / "minsheng.duckdb"), read_only=True)
+    try:
+        table = {(f"{c} {y}", f"{cat} · {ind}"): rate for c, y, cat, ind, rate in con.execute(
+            "SELECT city, year, category, indicator, rate FROM comparison WHERE rate IS NOT NULL").fetchall()}
+        indicators = {r[0] for r in con.execute("SELECT indicator FROM comparison").fetchall()}
+        cities = dict(con.execute("SELECT city, inconsistent FROM cities").fetchall())
+    finally:
+        con.close()
+    assert table and {(s, c): v for s, cats in drawn.items() for c, v in cats.items()} == table
+    # 运城 医疗卫生 (两癌 40047 of 44400): the computed 90.2, not the reported 90.12
+    assert table[("运城市 2019", "医疗卫生 · 人数")] == 90.2
+    assert indicators <= {"人数", "资金", "数量（条）", "数量（处）", "数量（个）", "人次"}, indicators
+    page = lxml.html.fromstring(write_report(out).read_text(encoding="utf-8"))
+    shown = {tr.get("data-city"): int(q(tr, "td")[3].text_content())
+             for tr in q(page, "table.by-city tbody tr")}
+    assert cities == shown and cities["运城市"] == 4
+    assert "运城市" in capsys.readouterr().out
+    head = (tmp_path / "cmp" / "cities.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head == "city,documents,reposts,inconsistent,behind"
+
+
+def test_reposts_are_not_counted_twice(tmp_path: Path) -> None:
+    """A repost of the report (its rows copied, duplicate_of set) changes no figure."""
+    out = make_out(tmp_path / "a")
+    compare([out], tmp_path / "before")
+    tables = {t: [json.loads(x) for x in (out / f"{t}.jsonl").read_text("utf-8").splitlines()]
+              for t in ("documents", "records", "checks")}
+    doc = next(d for d in tables["documents"] if d["doc"] == "000_yc.txt")
+    tables["documents"].append({**doc, "doc": "900_repost.txt", "duplicate_of": "000_yc.txt"})
+    for t in ("records", "checks"):
+        tables[t] += [{**r, "doc": "900_repost.txt"} for r in tables[t] if r["doc"] == "000_yc.txt"]
+    for t, rows in tables.items():
+        (out / f"{t}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                        encoding="utf-8")
+    compare([out], tmp_path / "after")
+    for name in ("comparison.csv",):
+        assert (tmp_path / "after" / name).read_text("utf-8-sig") == \
+            (tmp_path / "before" / name).read_text("utf-8-sig")
+    before = (tmp_path / "before" / "cities.csv").read_text("utf-8-sig").splitlines()
+    after = (tmp_path / "after" / "cities.csv").read_text("utf-8-sig").splitlines()
+    assert before[1:] != after[1:] and [a.split(",")[3:] for a in after] == [b.split(",")[3:] for b in before]

@@ -245,3 +245,62 @@ def test_streamed_equals_cross_doc_checks_on_the_writers_files(tmp_path: Path) -
     assert [(c.reported, c.computed) for c in whole] == [(Decimal(186), Decimal(221))]
     assert [c.contract() for c in streamed] == [c.contract() for c in whole]
     assert set(asked) == {notice, report}
+
+
+# --- many documents of one city and year: one finding per project, not per pair ---
+
+def monthly(doc: str, month: int, target: float, project: str = "小街小巷改造项目") -> dict:
+    return rec(doc, project, target, "条", start=10, period_end=f"2019-{month:02d}-28",
+               evidence=f"全市今年计划改造{target:g}条")
+
+
+def test_one_finding_lists_each_value_with_its_documents() -> None:
+    rows = seeds_like() + [monthly("010_may.txt", 5, 221), monthly("011_jun.txt", 6, 221),
+                           monthly("012_nov.txt", 11, 230)]
+    [c] = cross_doc_checks(rows)
+    vals = c.other["values"]
+    assert [(v["value"], v["place_sum"]) for v in vals] == \
+        [(Decimal(186), True), (Decimal(221), False), (Decimal(230), False)]
+    assert [d["doc"] for d in vals[0]["documents"]] == ["002_notice.txt"]
+    # the report (period 09-30) sorts after May and June: all three say 221
+    assert [d["doc"] for d in vals[1]["documents"]] == ["010_may.txt", "011_jun.txt", "000_report.txt"]
+    assert [d["period_end"] for d in vals[1]["documents"]] == ["2019-05-28", "2019-06-28", "2019-09-30"]
+    assert [v["latest"] for v in vals] == [False, False, True]
+    assert c.other["latest_doc"] == "012_nov.txt" and c.other["latest_value"] == Decimal(230)
+    assert c.other["documents"] == 5 and c.other["distinct_values"] == 3
+    # the pair shown first: the plan against the latest document
+    assert (c.doc, c.reported, c.other["doc_b"], c.computed) == \
+        ("002_notice.txt", Decimal(186), "012_nov.txt", Decimal(230))
+    assert "3 个不同的目标" in c.reason and "012_nov.txt" in c.reason
+
+
+def test_findings_grow_with_projects_not_with_documents() -> None:
+    def corpus(n: int) -> list[dict]:
+        rows = seeds_like()
+        for i in range(n):   # n progress reports that agree with the 221 of the report
+            rows.append(monthly(f"1{i:03d}.txt", 10, 221))
+            rows.append(rec(f"1{i:03d}.txt", "免费送戏下乡2000场项目", 2000, "场", start=30,
+                            period_end="2019-10-28"))
+        return rows
+    small, large = cross_doc_checks(corpus(3)), cross_doc_checks(corpus(120))
+    assert len(small) == len(large) == 1
+    [v186, v221] = large[0].other["values"]
+    assert len(v186["documents"]) == 1 and len(v221["documents"]) == 121
+
+
+def test_agreeing_documents_make_no_finding() -> None:
+    rows = [monthly(f"{i}.txt", i + 1, 221) for i in range(6)]
+    assert cross_doc_checks(rows) == []
+
+
+def test_a_repost_adds_no_finding() -> None:
+    """A repost marked duplicate_of is left out, even where its figures differ from the
+    others' (they are the original's figures, already counted)."""
+    rows = seeds_like() + [monthly("050_repost.txt", 9, 999)]
+    docs = [{"doc": d, "city": "运城市", "year": 2019, "period_end": pe}
+            for d, pe in (("002_notice.txt", None), ("000_report.txt", "2019-09-30"))]
+    docs.append({"doc": "050_repost.txt", "city": "运城市", "year": 2019,
+                 "period_end": "2019-09-28", "duplicate_of": "000_report.txt"})
+    [c] = cross_doc_checks(rows, [], docs)
+    assert [v["value"] for v in c.other["values"]] == [Decimal(186), Decimal(221)]
+    assert "050_repost.txt" not in str(c.contract())

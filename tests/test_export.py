@@ -94,3 +94,37 @@ def test_empty_run_still_exports(tmp_path: Path) -> None:
 def test_not_a_run_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="minsheng run"):
         write_exports(tmp_path)
+
+
+def test_past_excels_rows_the_workbook_is_skipped_saying_why(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.export as ex
+    assert (out / "minsheng.xlsx").exists()
+    monkeypatch.setattr(ex, "XLSX_MAX_ROWS", 7)      # facts 18 rows, checks 7 (+ header)
+    with pytest.warns(ex.OutputNote, match=r"facts has 18 rows, checks has 7 rows, over Excel.s 7 rows"):
+        write_exports(out)
+    assert not (out / "minsheng.xlsx").exists()       # no stale workbook left behind
+    assert pq.read_table(out / "parquet" / "facts.parquet").num_rows == 18
+
+
+def test_run_prints_the_skipped_workbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.export as ex
+    from pipeline import run as runmod
+    monkeypatch.setattr(ex, "XLSX_MAX_ROWS", 2)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("运城市2019年民生实事\n1.新建幼儿园。全市今年计划新建50所,已建成20所,完成率40%。\n",
+                               encoding="utf-8")
+    s = runmod.run([src], runmod.RunOptions(out=tmp_path / "out", jobs=1, quiet=True, progress=False))
+    assert [w for w in s.warnings if "minsheng.xlsx not written" in w], s.warnings
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_streamed_parquet_equals_to_arrow(out: Path) -> None:
+    """The batch writer picks the same types as to_arrow over the whole table."""
+    import pipeline.export as ex
+    tables = load_run(out)
+    for name in ("documents", "records", "facts", "checks"):
+        whole = to_arrow(tables[name], name)
+        got = pq.read_table(out / "parquet" / f"{name}.parquet")
+        assert got.schema == whole.schema and got.to_pylist() == whole.to_pylist(), name
+    assert ex.PARQUET_BATCH > 0

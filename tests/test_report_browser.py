@@ -92,3 +92,21 @@ def test_link_to_a_check_opens_its_document(report: Path, tmp_path: Path) -> Non
     row = dom.get_element_by_id("chk-1")
     details = next(a for a in row.iterancestors() if a.tag == "details")
     assert details.get("open") is not None
+
+
+def test_a_capped_report_of_many_documents_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder-scale page (left-out notes, the index, reposts, a cross-document finding
+    with its values) renders and filters in chromium without a JS error."""
+    from pipeline import report as rep
+    from test_report_scale import make_big
+    for k, v in (("MAX_PROBLEMS", 30), ("MAX_DETAILED", 10), ("MAX_VALUES", 4)):
+        monkeypatch.setattr(rep, k, v)
+    page = write_report(make_big(tmp_path / "big", 300, reposts=10))
+    dom, log = dump_dom(page, "filter=city:市1", tmp_path / "profile")
+    assert console_errors(log) == [] and dom.get_element_by_id("js-errors").get("data-count") == "0"
+    assert dom.body.get("data-ready") == "1"
+    rows = visible(dom, "tr.docrow")
+    assert len(rows) == 60 and {r.get("data-city") for r in rows} == {"市1"}
+    assert {p.get("data-city") for p in visible(dom, "article.problem")} == {"市1"}
+    dom, _ = dump_dom(page, "idx-doc-250", tmp_path / "profile")
+    assert dom.get_element_by_id("index").get("open") is not None
