@@ -443,6 +443,8 @@ class Linker:
         if parts and self.status_of(parts[0][0]) is None:
             for k, (f, _) in enumerate(parts[1:], 1):
                 a, _ = self.scope(f, "clause")
+                if self.re_remainder.search(self.text[a:f.start]):
+                    continue             # 其它方面2件 closes the list; it does not turn to progress
                 if self.status_of(f) is not None or self.re_progress.search(self.text[a:f.start]):
                     return parts[:k]
         return parts
