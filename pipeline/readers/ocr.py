@@ -225,7 +225,9 @@ def _grids(gray, m, line_height: float) -> list[_Grid]:
     straight = cv2.warpAffine(gray, np.array(m, dtype=np.float32), (w, h),
                               flags=cv2.INTER_LINEAR, borderValue=255)
     ink = (straight < 170).astype(np.uint8)
-    unit = line_height / 15      # ~pixels per point: body text boxes are ~15 pt high
+    # ~pixels per point: body text boxes are ~15 pt high; at least what a page of A4
+    # width gives at half its width in points (a page of tiny text, or noise, is not ruled)
+    unit = max(line_height / 15, w / 1200)
     hor = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
                            cv2.getStructuringElement(cv2.MORPH_RECT, (int(45 * unit), 1)))
     ver = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
