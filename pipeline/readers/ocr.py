@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -64,6 +66,23 @@ def engine():
             kw["intra_op_num_threads"] = threads
         _ENGINE = RapidOCR(**kw)
     return _ENGINE
+
+
+# Pinyin glosses after a character (實(shí)), as some portals print them: normalize.py
+# drops them by their tone marks, which the recognizer loses or spaces out ((sh i),
+# (chua ng)); read by OCR they are dropped here when they spell one pinyin syllable.
+_GLOSS = re.compile(r"(?:(?<=[\u3400-\u9fff])|^)[(（]\s*([a-zA-Zü\u00e0-\u01dc\s]{1,12}?)\s*[)）]")
+_SYLLABLE = re.compile(r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[aeiouv]{1,3}(?:ng|n|r)?")
+
+
+def _strip_glosses(text: str) -> str:
+    def drop(m: re.Match) -> str:
+        letters = unicodedata.normalize("NFKD", m.group(1).replace(" ", "").lower())
+        letters = "".join(c for c in letters if c.isascii()).replace("u\u0308", "v")
+        if m.start() == 0 and len(letters) < 2:      # "(a)" opening a line: a label
+            return m.group()
+        return "" if _SYLLABLE.fullmatch(letters) else m.group()
+    return _GLOSS.sub(drop, text)
 
 
 @dataclass
@@ -151,11 +170,13 @@ def image_page(image) -> Page:
     page = Page(float(w), float(h))
     if not result:
         return page
-    angle = _skew(result)
+    angle = _rule_skew(gray)
+    if angle is None:
+        angle = _skew(result)
     m = _rotation(angle, w, h)
     boxes = []
     for pts, text, conf in result:
-        text = _tidy(text)
+        text = _tidy(_strip_glosses(text))
         if not text:
             continue
         xs, ys = [], []
@@ -185,6 +206,38 @@ def _skew(result) -> float:
         if dx > 4 * abs(y3 - y0) and dx > 0:
             slopes.append(math.degrees(math.atan2(dy, dx)))
     return median(slopes) if slopes else 0.0
+
+
+def _rule_skew(gray) -> float | None:
+    """The tilt in degrees from long horizontal rules (table lines), None without any:
+    on a table page most text boxes are too short to give a reliable slope."""
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape
+    ink = (gray < 170).astype(np.uint8)
+    # a 2-pixel rule tilted 1.5° still has 75-pixel runs in one pixel row
+    hor = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
+                           cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 25, 20), 1)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(hor)
+    angles, weights = [], []
+    for i in range(1, n):
+        x, y, bw, bh = stats[i][:4]
+        if bw < w / 4:
+            continue
+        ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
+        slope = np.polyfit(xs, ys, 1)[0]
+        angles.append(math.degrees(math.atan(slope)))
+        weights.append(bw)
+    if not angles:
+        return None
+    order = sorted(range(len(angles)), key=angles.__getitem__)
+    half, acc = sum(weights) / 2, 0.0
+    for i in order:                        # the weighted median
+        acc += weights[i]
+        if acc >= half:
+            return angles[i]
+    return angles[order[-1]]
 
 
 def _rotation(angle: float, w: int, h: int) -> list[list[float]]:
@@ -240,6 +293,14 @@ def _grids(gray, m, line_height: float) -> list[_Grid]:
         if bw < 60 * unit or bh < 10 * unit:
             continue
         hs = _runs(np.flatnonzero(hor[y:y + bh, x:x + bw].sum(axis=1) > 0.5 * bw) + y)
+        if not hs:
+            continue
+        # a table split across pages has no rule where the page cut it: the vertical
+        # rules' ends close that row
+        if hs[0] - y > 8 * unit:
+            hs.insert(0, float(y))
+        if y + bh - 1 - hs[-1] > 8 * unit:
+            hs.append(float(y + bh - 1))
         if len(hs) < 2:
             continue
         rows = []
