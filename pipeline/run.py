@@ -235,8 +235,9 @@ def _work(doc: str, path: str) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        result = importlib.import_module("pipeline.process").process(
-            doc, name, data, rules, ocr=_W.get("ocr", True))
+        opts = {} if _W.get("ocr", True) else {"ocr": False}     # --no-ocr
+        result = importlib.import_module("pipeline.process").process(doc, name, data, rules,
+                                                                     **opts)
         del data
         rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
                                                         rules_hash=rules_hash))

@@ -110,3 +110,26 @@ def test_place_follows_fragments_in_order_and_skips_lost_ones():
                              ("完成率82%。", 0.7)])
     assert [text[s:e] for s, e, _ in spans] == ["已完工49个,", "完成率82%。", "完成率82%。"]
     assert spans[2][0] > spans[1][0] and [c for *_, c in spans] == [0.9, 0.8, 0.7]
+
+
+@needs_font
+def test_cli_no_ocr_fails_the_scan_with_its_reason(page, tmp_path):
+    """--no-ocr through the CLI and the worker pool: the scan fails with the reason; the
+    text file beside it is read as always."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "scan.pdf").write_bytes(scan.images_to_pdf([page]))
+    (src / "note.txt").write_text("截至9月底，已完工49个，完成率82%。\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(src), "-o", str(tmp_path / "out"), "-j", "1",
+                                 "--no-ocr", "--no-report", "-q"])
+    assert r.exit_code == 1, r.output
+    docs = {d["doc"]: d for d in map(json.loads, (tmp_path / "out/documents.jsonl")
+                                     .read_text(encoding="utf-8").splitlines())}
+    assert docs["note.txt"]["status"] == "ok" and "ocr" not in docs["note.txt"]
+    assert docs["scan.pdf"]["status"] == "failed" and "--no-ocr" in docs["scan.pdf"]["error"]
