@@ -5,7 +5,7 @@ STAMP := .venv/.installed
 LOCK := requirements.lock
 UV := uv==0.13.9
 
-.PHONY: setup test run lock bench bench-quick bench-pdf bench-crawl
+.PHONY: setup test run lock bench bench-quick bench-pdf bench-crawl bench-ocr
 
 # The lock decides every version (pip's resolver and its age do not); --require-hashes
 # because the lock carries the hash of every file it allows.
@@ -51,3 +51,7 @@ bench-crawl: $(STAMP)
 # PDF pages/s: the reader, the whole pipeline and pdfplumber.extract_text on the same files
 bench-pdf: $(STAMP)
 	$(PY) bench/pdf_reader.py
+
+# Scanned seeds (issue 13): F1 against the text run and OCR pages/s at -j1 and -j2
+bench-ocr: $(STAMP)
+	$(PY) bench/ocr.py

@@ -54,6 +54,9 @@ def run(
     no_report: bool = typer.Option(False, "--no-report",
                                    help="Skip the post-run steps (report.html, minsheng.xlsx, "
                                         "Parquet): JSONL, CSV and texts/ only."),
+    no_ocr: bool = typer.Option(False, "--no-ocr",
+                                help="Refuse scanned PDFs and images instead of reading them "
+                                     "by OCR (a few seconds a page)."),
 ) -> None:
     from pipeline.run import RunOptions, UsageError, print_summary
     from pipeline.run import run as do_run
@@ -65,7 +68,7 @@ def run(
         os.environ["MINSHENG_RULES"] = str(rules)
     opts = RunOptions(out=out, jobs=jobs, timeout=timeout, force=force, rules_dir=rules,
                       max_mb=max_mb, max_memory_mb=max_memory_mb, quiet=quiet,
-                      post_run=not no_report)
+                      post_run=not no_report, ocr=not no_ocr)
     try:
         summary = do_run(inputs, opts, console=console)
     except UsageError as e:

@@ -14,7 +14,10 @@ from pipeline.types import RawDoc, ReadError
 
 # Document suffixes we look for inside folders (files given directly are always taken).
 SUFFIXES = {".txt", ".text", ".csv", ".html", ".htm", ".shtml", ".xhtml", ".pdf",
-            ".docx", ".xlsx", ".xlsm", ".xls", ".doc", ".wps", ".et"}
+            ".docx", ".xlsx", ".xlsm", ".xls", ".doc", ".wps", ".et",
+            ".png", ".jpg", ".jpeg", ".tif", ".tiff"}          # images: read by OCR
+IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"II*\x00", "tif"),
+               (b"MM\x00*", "tif"))
 DEFAULT_MAX_MB = 200
 DEFAULT_MAX_PAGES = 2000
 
@@ -65,10 +68,13 @@ def find_inputs(paths: list[Path], skip: list[Path] | None = None) -> list[tuple
 def sniff_format(name: str, data: bytes) -> str:
     """The reader to use: magic bytes first, then the suffix.
 
-    Returns one of txt, html, pdf, docx, xlsx, xls, doc, zip, bin.
+    Returns one of txt, html, pdf, docx, xlsx, xls, doc, zip, png, jpg, tif, bin.
     """
     suffix = Path(name).suffix.lower()
     head = data[:2048]
+    for magic, fmt in IMAGE_MAGIC:
+        if head.startswith(magic):
+            return fmt
     if head.lstrip(b"\xef\xbb\xbf\r\n\t ")[:5] == b"%PDF-" or head[:1024].find(b"%PDF-") >= 0:
         return "pdf"
     if head[:4] == b"PK\x03\x04":
@@ -85,6 +91,8 @@ def sniff_format(name: str, data: bytes) -> str:
         return "html"
     if suffix in (".pdf", ".docx", ".xlsx", ".xls", ".doc", ".wps"):
         return suffix[1:]   # the reader will say why these bytes are not that format
+    if suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        return {".jpeg": "jpg", ".tiff": "tif"}.get(suffix, suffix[1:])
     return "txt"
 
 
@@ -104,12 +112,13 @@ def _sniff_zip(data: bytes, suffix: str) -> str:
 
 
 _READERS = {"txt": "text", "html": "html", "pdf": "pdf", "docx": "docx",
-            "xlsx": "xlsx", "xls": "xlsx"}
+            "xlsx": "xlsx", "xls": "xlsx", "png": "image", "jpg": "image", "tif": "image"}
 
 
 def read(name: str, data: bytes, *, max_mb: float = DEFAULT_MAX_MB,
-         max_pages: int = DEFAULT_MAX_PAGES) -> RawDoc:
-    """Read one file's bytes into a RawDoc; bad input raises ReadError, never anything else."""
+         max_pages: int = DEFAULT_MAX_PAGES, ocr: bool = True) -> RawDoc:
+    """Read one file's bytes into a RawDoc; bad input raises ReadError, never anything else.
+    ocr: read scanned PDF pages and images by OCR (False: refuse them)."""
     if not data:
         raise ReadError("empty file (0 bytes): nothing to read")
     if len(data) > max_mb * 1024 * 1024:
@@ -124,8 +133,8 @@ def read(name: str, data: bytes, *, max_mb: float = DEFAULT_MAX_MB,
         raise ReadError("binary data, not a document")
     module = importlib.import_module(f"pipeline.readers.{_READERS[fmt]}")
     try:
-        if fmt == "pdf":
-            return module.read(data, name, max_pages=max_pages)
+        if fmt == "pdf" or _READERS[fmt] == "image":
+            return module.read(data, name, max_pages=max_pages, ocr=ocr)
         return module.read(data, name)
     except ReadError:
         raise

@@ -6,6 +6,7 @@ Ray, can run it unchanged.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 
 from extractors.meta import detect_script, extract_meta
 from pipeline import ingest
@@ -42,9 +43,41 @@ def process(doc: str, name: str, data: bytes, rules: Rules, **read_opts) -> DocR
         return DocResult(document=_document_row(doc, data, rules, status="failed",
                                                 error=str(e).splitlines()[0] if str(e) else "unreadable",
                                                 format=fmt))
-    return process_text(doc, raw.text, rules, fmt=raw.format, data=data,
-                        extra={"encoding": raw.encoding, "pages": raw.pages,
-                               "warnings": raw.warnings or None})
+    extra = {"encoding": raw.encoding, "pages": raw.pages, "warnings": raw.warnings or None}
+    if raw.ocr:
+        extra.update(ocr=True, ocr_pages=raw.ocr["pages"],
+                     ocr_confidence=round(raw.ocr["confidence"], 3))
+    result = process_text(doc, raw.text, rules, fmt=raw.format, data=data, extra=extra)
+    if raw.ocr:
+        flag_ocr(result, raw.ocr["fragments"])
+    return result
+
+
+def flag_ocr(result: DocResult, fragments: list[tuple[str, float]]) -> None:
+    """Each fact of an OCR'd document gets the lowest recognition confidence of the text
+    it was read from, and is flagged below ocr.LOW_CONFIDENCE; a check using a flagged
+    figure is flagged too, so an auditor knows to look at the page."""
+    from pipeline.readers.ocr import LOW_CONFIDENCE, place
+
+    spans = place(result.text or "", fragments)
+    starts = [s for s, _, _ in spans]
+    low: list[tuple[int, int]] = []
+    for f in result.facts:
+        i = max(0, bisect_right(starts, f.start) - 1)   # spans do not overlap
+        confs = []
+        while 0 <= i < len(spans) and spans[i][0] < f.end:
+            if spans[i][1] > f.start:
+                confs.append(spans[i][2])
+            i += 1
+        if confs:
+            f.ocr_confidence = round(min(confs), 3)
+            if f.ocr_confidence < LOW_CONFIDENCE:
+                f.ocr_low_confidence = True
+                low.append((f.start, f.end))
+    for c in result.checks:
+        used = c.figures or [(c.start, c.end)]
+        if any(s < e2 and s2 < e for s, e in used for s2, e2 in low):
+            c.other["ocr_low_confidence"] = True
 
 
 def process_text(doc: str, raw_text: str, rules: Rules, fmt: str = "txt", data: bytes | None = None,

@@ -48,10 +48,12 @@ WARM_READERS = {
     "pdf": ("pipeline.readers.pdf", "pypdfium2", "pdfplumber.table"),
     "docx": ("pipeline.readers.docx", "docx"),
     "xlsx": ("pipeline.readers.xlsx", "openpyxl"),
+    "image": ("pipeline.readers.image", "rapidocr_onnxruntime"),   # models load per worker
 }
 _SUFFIX_READER = {".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html",
                   ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
-                  ".xls": "xlsx", ".et": "xlsx"}
+                  ".xls": "xlsx", ".et": "xlsx", ".png": "image", ".jpg": "image",
+                  ".jpeg": "image", ".tif": "image", ".tiff": "image"}
 
 # Processed once in the parent before the workers fork: libraries that build their state
 # on first use (jieba's dictionary, gazetteers, converters) then start warm in every
@@ -100,6 +102,7 @@ class RunOptions:
     quiet: bool = False
     progress: bool | None = None            # None: a bar only when stdout is a terminal
     post_run: bool = True                   # report.html, minsheng.xlsx, Parquet (POST_RUN)
+    ocr: bool = True                        # scanned PDF pages and images by OCR
 
 
 @dataclass
@@ -232,7 +235,9 @@ def _work(doc: str, path: str) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        result = importlib.import_module("pipeline.process").process(doc, name, data, rules)
+        opts = {} if _W.get("ocr", True) else {"ocr": False}     # --no-ocr
+        result = importlib.import_module("pipeline.process").process(doc, name, data, rules,
+                                                                     **opts)
         del data
         rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
                                                         rules_hash=rules_hash))
@@ -341,7 +346,7 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
         raise UsageError(f"{e}: check the path") from None
     if not found:
         raise UsageError("no input documents found under " + ", ".join(map(str, inputs)) +
-                         " (minsheng reads .txt .html .pdf .docx .xlsx .xls)")
+                         " (minsheng reads .txt .html .pdf .docx .xlsx .xls, and images by OCR)")
     try:
         rules = _load_rules(opts.rules_dir)
     except Exception as e:   # a broken rules folder is a set-up problem: say so, exit 2
@@ -349,6 +354,8 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
                          "(check --rules or MINSHENG_RULES, and the YAML files there)") from None
     rules_hash = str(getattr(rules, "hash", ""))
     salt = hashlib.sha256(f"{CACHE_FORMAT}\0{code_hash()}\0{rules_hash}".encode()).hexdigest()
+    if not opts.ocr:            # a scan refused under --no-ocr is not the scan read by OCR
+        salt = hashlib.sha256(f"{salt}\0no-ocr".encode()).hexdigest()
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -486,7 +493,11 @@ def _run_pool(todo: list[tuple[str, Path]], jobs: int, opts: RunOptions, rules: 
     warm_up(rules, [doc for doc, _ in todo])
     warm = time.perf_counter() - t_warm
     # Forked workers inherit the loaded rules and warm modules (spawn would reload them).
-    _W.update(rules=rules, rules_id=rules_id)
+    _W.update(rules=rules, rules_id=rules_id, ocr=opts.ocr)
+    # OCR models load lazily in each worker (onnxruntime does not survive a fork); its
+    # threads share the cores with the other workers
+    from pipeline.readers import ocr
+    ocr.THREADS = max(1, default_jobs() // min(jobs, len(todo)))
     pool = ProcessPool(max_workers=min(jobs, len(todo)), max_tasks=0,
                        initializer=_init_worker,
                        initargs=(opts.rules_dir, rules_id, salt, str(cache), opts.max_memory_mb),

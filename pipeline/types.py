@@ -36,6 +36,9 @@ class RawDoc:
     encoding: str | None = None      # for byte formats that were decoded
     pages: int | None = None
     warnings: list[str] = field(default_factory=list)
+    # read by OCR (some pages or all): {"pages": [1-based page numbers], "confidence": mean
+    # recognition confidence per char, "fragments": [(text, confidence)] in text order}
+    ocr: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class Fact:
     per_unit: bool = False           # a rate such as 30万元/个 or 各60万元
     each: int | None = None          # 各N: how many places the figure stands for
     delta: bool = False              # a change (比上年增加0.46万元), not a stock: never a part or a count
+    ocr_confidence: float | None = None   # read by OCR: the lowest confidence of its text
+    ocr_low_confidence: bool = False      # ... below readers/ocr.py's LOW_CONFIDENCE
 
     def contract(self) -> dict[str, Any]:
         return {
@@ -125,7 +130,9 @@ class Fact:
             "direction": self.quantity.direction if self.quantity else None,
             "per_unit": self.per_unit, "each": self.each, "delta": self.delta,
             "rule": self.rule,
-        }
+        } | ({} if self.ocr_confidence is None else {
+            "ocr_confidence": self.ocr_confidence,
+            "ocr_low_confidence": self.ocr_low_confidence})
 
 
 @dataclass

@@ -94,7 +94,7 @@ def build_hostile(root: Path) -> dict[str, str]:
     good_pdf = _pdf(CHINESE)
     put("truncated.pdf", good_pdf[: len(good_pdf) // 2], "any")  # may recover a page
     put("encrypted.pdf", _pdf(CHINESE, encrypt="secret"), "fail")
-    put("scanned.pdf", _scanned_pdf(), "fail")
+    put("scanned.pdf", _scanned_pdf(), "any")     # noise: OCR may find a glyph or nothing
     put("deep.html", b"<html><body>" + b"<div>" * 200_000 + CHINESE.encode() +
         b"</div>" * 200_000 + b"</body></html>", "any")
     line = ("各项民生实事稳步推进，群众满意度持续提升，" * 240_000).encode("utf-8")

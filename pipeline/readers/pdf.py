@@ -75,8 +75,12 @@ class Page:
     blocks: list = field(default_factory=list)   # Line | Table, in reading order
 
 
-def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
+def read(data: bytes, name: str = "", max_pages: int = 2000, ocr: bool = True) -> RawDoc:
+    """ocr: read pages with no text layer (or a garbage one) by OCR (readers/ocr.py);
+    without it such a PDF is refused as before."""
     import pypdfium2 as pdfium
+
+    from pipeline.readers import ocr as ocr_reader
 
     pdf = _open(data)
     widths = _PdfWidths(data)
@@ -87,10 +91,13 @@ def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
                             "(--max-pages)")
         if n == 0:
             raise ReadError("PDF has no pages (damaged or truncated?)")
-        pages, bad_chars, n_chars = [], 0, 0
+        pages, bad_chars, n_chars, scanned = [], 0, 0, []
         for i in range(n):
             try:
                 page, bad, count = _read_page(pdf, i, widths)
+                if ocr and ocr_reader.needs_ocr(pdf, i, bad, count):
+                    page, bad, count = ocr_reader.pdf_page(pdf, i)
+                    scanned.append(i + 1)
             except pdfium.PdfiumError as e:
                 raise ReadError(f"PDF page {i + 1} cannot be read (damaged?): {e}") from None
             pages.append(page)
@@ -99,19 +106,22 @@ def read(data: bytes, name: str = "", max_pages: int = 2000) -> RawDoc:
     finally:
         pdf.close()
         widths.close()
+    if n_chars == 0 and scanned:
+        raise ReadError("PDF is a scan and OCR found no text on it (blank, or a picture)")
     if n_chars == 0:
-        raise ReadError("PDF has no text layer (a scan?); OCR is not in scope: "
-                        "get a text PDF or the .docx from the publisher")
+        raise ReadError("PDF has no text layer (a scan?) and OCR is off (--no-ocr): run "
+                        "without --no-ocr, or get a text PDF or the .docx from the publisher")
     if bad_chars > 0.3 * n_chars:
-        raise ReadError("PDF font has no character map ((cid:NN) glyphs); text cannot be "
-                        "recovered without OCR, which is not in scope")
+        raise ReadError("PDF font has no character map ((cid:NN) glyphs) and OCR is off "
+                        "(--no-ocr): run without --no-ocr to read it by OCR")
     warnings = []
     empty = [i + 1 for i, p in enumerate(pages) if not p.blocks]
     if empty and len(empty) < n:
         warnings.append(f"{len(empty)} page(s) without text (scanned?): "
                         f"{', '.join(map(str, empty[:10]))}")
     _drop_headers_footers(pages)
-    return RawDoc(text=_assemble(pages), format="pdf", pages=n, warnings=warnings)
+    return RawDoc(text=_assemble(pages), format="pdf", pages=n, warnings=warnings,
+                  ocr=ocr_reader.summary(pages, scanned) if scanned else None)
 
 
 def _open(data: bytes):
