@@ -7,6 +7,7 @@ order. Each figure is parsed by the one number parser (extractors/numerals.py).
 from __future__ import annotations
 
 import bisect
+from decimal import Decimal
 
 import regex
 
@@ -97,7 +98,7 @@ def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact
     neg = negative_spans(text, rules)
     order = {r.id: i for i, r in enumerate(rules.rules)}
     matches = [(m, rule) for stem in FIGURE_FILES for rule in rules.of(stem)
-               for m in rule.pattern.finditer(text)]
+               if rule.get("produce") != "triple" for m in rule.pattern.finditer(text)]
     # longest first, then earliest, then rule order; a match is vetted (_vet) only
     # when no figure already taken overlaps it: most are shadowed by a longer one
     matches.sort(key=lambda mr: (mr[0].start() - mr[0].end(), mr[0].start(), order[mr[1].id]))
@@ -111,8 +112,94 @@ def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact
             continue
         bisect.insort(taken, (fact.start, fact.end))
         facts.append(fact)
+    for stem in FIGURE_FILES:
+        for rule in rules.of(stem):
+            if rule.get("produce") == "triple":
+                facts.extend(_row_triples(doc, rule, text, rules, neg, taken, facts))
     facts.sort(key=lambda f: f.start)
     return facts
+
+
+def _bounds(num: str, rounded: bool) -> tuple[Decimal, Decimal, Decimal]:
+    """A written number's value and the interval it stands for: 5.2 written in 万 is
+    5.15..5.25万; a figure in its own unit is exact."""
+    v = Decimal(num)
+    dec = len(num.split(".")[1]) if "." in num else 0
+    half = Decimal(1).scaleb(-dec) / 2 if dec and rounded else Decimal(0)
+    return v, v - half, v + half
+
+
+def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[int, int]],
+                 taken: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
+    """Rows that reached the text flattened (万人5.2 7.23 139.1%, or one cell per line):
+    three bare numbers a, b, c in a row where c is b/a in percent, as the written decimals
+    allow (rounded half up or truncated). a and b become counts (amounts under a money
+    unit) and c a percent when it is not one already; where a short line above names the
+    columns as a plan (目标, 任务, 计划), or the row follows such a row closely, a is the
+    target and b what is done, and a count in the row's label before them (新建800个行政村
+    4G基站 68 68 100%) is a target too."""
+    out: list[Fact] = []
+    cue = rules.compile(rule.get("caption")) if rule.get("caption") else None
+    done_upto = -1
+    last_plan = -10**9
+    for m in rule.pattern.finditer(text, overlapped=True):
+        if m.start("a") < done_upto:
+            continue
+        spans = [m.span(g) for g in ("a", "b", "c")]
+        if any(_overlaps(sp, neg) for sp in spans) or any(_overlaps(sp, taken) for sp in spans[:2]):
+            continue
+        rounded = bool(m["scale"] or m["money"] in ("万元", "亿元"))
+        a, al, ah = _bounds(m["a"], rounded)
+        _, bl, bh = _bounds(m["b"], rounded)
+        c = Decimal(m["c"])
+        if al <= 0 or c <= 0 or c > 5000:
+            continue
+        dec = len(m["c"].split(".")[1]) if "." in m["c"] else 0
+        step = Decimal(1).scaleb(-dec)
+        lo, hi = bl * 100 / ah, bh * 100 / al
+        # rounded half up or truncated; a bare whole number with no % sign must round to c
+        # (4.3 3.48 80: 80.9 truncated is 80, but the 80 is the next row's figure)
+        top = c + step / 2 if not m["pct"] and not dec else c + step
+        if hi < c - step / 2 or lo >= top:
+            continue
+        done_upto = m.end("c")
+        money = m["money"]
+        scale = m["scale"] or ({"万元": "万", "亿元": "亿", "千元": "千"}.get(money) if money else None)
+        mult = Decimal(rules.scales[scale]) if scale else Decimal(1)
+        unit = "元" if money else m["unit"]
+        plan = cue is not None and (m.start() - last_plan <= 400 or _plan_header(text, m.start(), cue))
+        if plan:
+            last_plan = m.end()
+            row = text.rfind("\n", 0, m.start("a")) + 1
+            for f in facts:
+                if row <= f.start and f.end <= m.start("a") and f.kind in ("count", "actual"):
+                    f.kind = "target"
+                    f.rule += "+target.row_label"
+        roles = ("amount", "amount") if money else (("target", "actual") if plan else ("count", "count"))
+        a0 = m.start("pre_unit") if m["pre_unit"] else m.start("a")
+        for (s, e), kind, g in (((a0, m.end("a")), roles[0], "a"), (m.span("b"), roles[1], "b")):
+            q = parse_quantity(m[g], scale, (), rules.hedges, rules.scales)
+            out.append(Fact(doc=doc, kind=kind, value=Decimal(m[g]) * mult, unit=unit, approx=False,
+                            text=text[s:e], start=s, end=e, rule=rule.id, quantity=q))
+        cs, ce = m.start("c"), m.end("pct") if m["pct"] else m.end("c")
+        if not _overlaps((cs, ce), taken):
+            q = parse_quantity(m["c"], None, (), rules.hedges, rules.scales)
+            out.append(Fact(doc=doc, kind="percent", value=c, unit="%", approx=False,
+                            text=text[cs:ce], start=cs, end=ce, rule=rule.id, quantity=q,
+                            percent_kind="completion" if plan else None))
+    return out
+
+
+def _plan_header(text: str, at: int, cue: regex.Pattern) -> bool:
+    """Whether a short line above the row, within the table-like run of lines that holds
+    it (no sentence ends in between), names the columns as a plan."""
+    lo = max(0, at - 3000)
+    for line in reversed(text[lo:at].split("\n")[:-1]):
+        if "。" in line:
+            return False
+        if len(line.strip()) <= 60 and cue.search(line):
+            return True
+    return False
 
 
 def _vet(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules: Rules,
