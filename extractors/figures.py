@@ -163,7 +163,7 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
         if hi < c - step / 2 or lo >= top:
             continue
         done_upto = m.end("c")
-        money = m["money"]
+        money = m["money"] or (None if m["pre_unit"] else _money_columns(text, m.start()))
         scale = m["scale"] or ({"万元": "万", "亿元": "亿", "千元": "千"}.get(money) if money else None)
         mult = Decimal(rules.scales[scale]) if scale else Decimal(1)
         unit = "元" if money else m["unit"]
@@ -188,6 +188,32 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
                             text=text[cs:ce], start=cs, end=ce, rule=rule.id, quantity=q,
                             percent_kind="completion" if plan else None))
     return out
+
+
+_UNIT_LINE = regex.compile(r"单位\s*[:：]\s*(?P<u>[^\n]{0,20})")
+_MONEY_UNIT = regex.compile(r"(?P<m>亿元|万元|千元|元)")
+_MONEY_HEAD = regex.compile(r"投资|资金|金额|收入|支出|经费|补助|预算")
+
+
+def _money_columns(text: str, at: int) -> str | None:
+    """The money unit of a flattened table's figures: a 单位 line above the row (within its
+    run of lines) that names one, when it names no other unit or the header speaks of money
+    (单位:个、亿元 above 项目个数 | 年投资计划 | 完成投资额)."""
+    lo = max(0, at - 3000)
+    lines = text[lo:at].split("\n")[:-1]
+    money_head = False
+    for line in reversed(lines):
+        if "。" in line:
+            return None
+        money_head = money_head or bool(_MONEY_HEAD.search(line))
+        u = _UNIT_LINE.search(line)
+        if u:
+            mm = _MONEY_UNIT.search(u["u"])
+            if mm and (money_head or _MONEY_HEAD.search(line) or
+                       not regex.sub(r"[亿万千]?元|[、,，\s/()（）]", "", u["u"])):
+                return mm["m"]
+            return None
+    return None
 
 
 def _plan_header(text: str, at: int, cue: regex.Pattern) -> bool:
