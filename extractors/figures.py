@@ -133,7 +133,8 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
                  taken: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
     """Rows that reached the text flattened (万人5.2 7.23 139.1%, or one cell per line):
     three bare numbers a, b, c in a row where c is b/a in percent, as the written decimals
-    allow (rounded half up or truncated). a and b become counts (amounts under a money
+    allow (rounded half up or truncated; c with no % sign only under a heading that names a
+    rate, 完成比例(%)). a and b become counts (amounts under a money
     unit) and c a percent when it is not one already; where a short line above names the
     columns as a plan (目标, 任务, 计划), or the row follows such a row closely, a is the
     target and b what is done, and a count in the row's label before them (新建800个行政村
@@ -153,6 +154,9 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
         _, bl, bh = _bounds(m["b"], rounded)
         c = Decimal(m["c"])
         if al <= 0 or c <= 0 or c > 5000:
+            continue
+        # a bare third number is a rate only under a heading that names one (完成比例(%))
+        if not m["pct"] and not _plan_header(text, m.start(), _RATE_HEAD):
             continue
         dec = len(m["c"].split(".")[1]) if "." in m["c"] else 0
         step = Decimal(1).scaleb(-dec)
@@ -190,6 +194,7 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
     return out
 
 
+_RATE_HEAD = regex.compile(r"率|%|％|比例|之比|百分比")
 _UNIT_LINE = regex.compile(r"单位\s*[:：]\s*(?P<u>[^\n]{0,20})")
 _MONEY_UNIT = regex.compile(r"(?P<m>亿元|万元|千元|元)")
 _MONEY_HEAD = regex.compile(r"投资|资金|金额|收入|支出|经费|补助|预算")
