@@ -140,6 +140,8 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
     target and b what is done, and a count in the row's label before them (新建800个行政村
     4G基站 68 68 100%) is a target too."""
     out: list[Fact] = []
+    if not _NUMBER_RUN.search(text):          # no two numbers side by side: nothing to try
+        return out
     cue = rules.compile(rule.get("caption")) if rule.get("caption") else None
     done_upto = -1
     last_plan = -10**9
@@ -194,6 +196,7 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
     return out
 
 
+_NUMBER_RUN = regex.compile(r"\d[ \t\n|｜]+\d")
 _RATE_HEAD = regex.compile(r"率|%|％|比例|之比|百分比")
 _UNIT_LINE = regex.compile(r"单位\s*[:：]\s*(?P<u>[^\n]{0,20})")
 _MONEY_UNIT = regex.compile(r"(?P<m>亿元|万元|千元|元)")
