@@ -115,7 +115,7 @@ def find_figures(doc: str, text: str, layout: Layout, rules: Rules) -> list[Fact
     for stem in FIGURE_FILES:
         for rule in rules.of(stem):
             if rule.get("produce") == "triple":
-                facts.extend(_row_triples(doc, rule, text, rules, neg, taken, facts))
+                facts.extend(_row_triples(doc, rule, text, layout, rules, neg, taken, facts))
     facts.sort(key=lambda f: f.start)
     return facts
 
@@ -129,8 +129,9 @@ def _bounds(num: str, rounded: bool) -> tuple[Decimal, Decimal, Decimal]:
     return v, v - half, v + half
 
 
-def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[int, int]],
-                 taken: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
+def _row_triples(doc: str, rule: Rule, text: str, layout: Layout, rules: Rules,
+                 neg: list[tuple[int, int]], taken: list[tuple[int, int]],
+                 facts: list[Fact]) -> list[Fact]:
     """Rows that reached the text flattened (万人5.2 7.23 139.1%, or one cell per line):
     three bare numbers a, b, c in a row where c is b/a in percent, as the written decimals
     allow (rounded half up or truncated; c with no % sign only under a heading that names a
@@ -157,8 +158,18 @@ def _row_triples(doc: str, rule: Rule, text: str, rules: Rules, neg: list[tuple[
         c = Decimal(m["c"])
         if al <= 0 or c <= 0 or c > 5000:
             continue
-        # a bare third number is a rate only under a heading that names one (完成比例(%))
-        if not m["pct"] and not _plan_header(text, m.start(), _RATE_HEAD):
+        # b over a that is b itself means a is about 100: a rate beside two counts (98.0 6 6),
+        # not a plan, unless the plan is 100
+        if Decimal(m["b"]) == c and a != 100:
+            continue
+        # in a table with column headings, the first two are no rates and the third is one
+        # unless it carries its % sign; elsewhere a bare third number is a rate only under a
+        # heading above that names one (完成比例(%))
+        heads = [layout.column_header(sp[0]) for sp in spans]
+        if any(h and _RATE_HEAD.search(h) for h in heads[:2]):
+            continue
+        if not m["pct"] and not (_RATE_HEAD.search(heads[2]) if heads[2] else
+                                 _plan_header(text, m.start(), _RATE_HEAD)):
             continue
         dec = len(m["c"].split(".")[1]) if "." in m["c"] else 0
         step = Decimal(1).scaleb(-dec)
