@@ -150,7 +150,13 @@ def _row_triples(doc: str, rule: Rule, text: str, layout: Layout, rules: Rules,
         if m.start("a") < done_upto:
             continue
         spans = [m.span(g) for g in ("a", "b", "c")]
-        if any(_overlaps(sp, neg) for sp in spans) or any(_overlaps(sp, taken) for sp in spans[:2]):
+        if any(_overlaps(sp, neg) for sp in spans):
+            continue
+        # a and b may be figures already (a table's cells in a unit its row names): the
+        # triple then only says which is planned and which is done
+        have = [next((f for f in facts if f.start <= sp[0] and sp[1] <= f.end), None) for sp in spans[:2]]
+        if any(h is None and _overlaps(sp, taken) for h, sp in zip(have, spans[:2])) or \
+                any(h is not None and h.kind not in ("count", "target", "actual") for h in have):
             continue
         rounded = bool(m["scale"] or m["money"] in ("万元", "亿元"))
         a, al, ah = _bounds(m["a"], rounded)
@@ -194,7 +200,12 @@ def _row_triples(doc: str, rule: Rule, text: str, layout: Layout, rules: Rules,
                     f.rule += "+target.row_label"
         roles = ("amount", "amount") if money else (("target", "actual") if plan else ("count", "count"))
         a0 = m.start("pre_unit") if m["pre_unit"] else m.start("a")
-        for (s, e), kind, g in (((a0, m.end("a")), roles[0], "a"), (m.span("b"), roles[1], "b")):
+        for (s, e), kind, g, h in (((a0, m.end("a")), roles[0], "a", have[0]), (m.span("b"), roles[1], "b", have[1])):
+            if h is not None:
+                if plan and not money and h.kind == "count":
+                    h.kind = kind
+                    h.rule += "+" + rule.id
+                continue
             q = parse_quantity(m[g], scale, (), rules.hedges, rules.scales)
             out.append(Fact(doc=doc, kind=kind, value=Decimal(m[g]) * mult, unit=unit, approx=False,
                             text=text[s:e], start=s, end=e, rule=rule.id, quantity=q))
@@ -284,6 +295,11 @@ def _vet(doc: str, rule: Rule, m: regex.Match, text: str, layout: Layout, rules:
         unit, scale = (hm["u"], hm["scale"]) if hm else \
             _row_unit(m.start(), text, layout, rules) or (None, None)
         if head and regex.search(r"率|%|序号", head):
+            return None
+        # the first cell of a row whose next cell names the item (10 | 完成…配电网改造) is
+        # its 序号, whatever heading the table kept
+        if (m.start() == 0 or text[m.start() - 1] == "\n") and \
+                regex.match(r"\t[^\t\n]*\p{Han}", text[m.end():m.end() + 40]):
             return None
         if not unit and not _unitless_count(rule, rules, table, head, m.start()):
             return None
