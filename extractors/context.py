@@ -2,7 +2,8 @@
 
 A context rule (type: context) looks at the text of the figure's scope (clause,
 semi-clause, sentence or table cell) before the figure (`before`, searched from the
-figure backwards) and after it (`after`, matched right after it), and sets one
+figure backwards) and after it (`after`, matched right after it; a group named `unit`
+there must be the figure's own unit), and sets one
 attribute: a count's role (target / actual), a percent's kind, an amount's paying
 level, a per-unit marker. For each attribute the nearest cue wins; at equal
 distance the longer cue, then the earlier rule.
@@ -100,8 +101,13 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
         if not m:
             return None
         dist, length = len(prefix) - m.end(), m.end() - m.start()
-    if rule.after is not None and not rule.after.match(suffix):
-        return None
+    if rule.after is not None:
+        m = rule.after.match(suffix)
+        # a group named `unit` in `after` names a later figure's unit: it must be the figure's
+        # own (改造…30公里,已完工21公里 pairs 公里 with 公里, not with 户)
+        if not m or ("unit" in rule.after.groupindex and m.group("unit") is not None
+                     and m.group("unit") != fact.unit):
+            return None
     return dist, -length
 
 
