@@ -150,6 +150,11 @@ class Checker:
                     c.computed, c.discrepancy, c.verdict = run, abs(run - g.total.value), "consistent"
                     return c
         over = s_lo > t_hi
+        if _nested(parts):
+            # 议案14件,…1件…,其余13件…,加上…67件建议,共80件: one part (14) is the sum of the
+            # ones after it (1 + 13), so the list mixes a whole with its own breakdown
+            c.reason = f"a part is the sum of others: the list nests a breakdown (they add up to {c.computed})"
+            return c
         if len(g.parts) >= 2 and any(f.value >= g.total.value for f, _ in g.parts):
             # a part as large as its whole (十件实事 restated under 十件实事): the figures found
             # are not a breakdown of it, whatever the words around them say
@@ -181,6 +186,35 @@ class Checker:
                      figures=[(p.start, p.end)], other={"period_end": period_end})
 
 
+def _nested(values: list[Decimal]) -> bool:
+    """Some value equals the sum of two or more values right after it (small values are left
+    out: 3 = 1 + 1 + 1 among 其余14个乡镇各1个 is no nesting)."""
+    for i, v in enumerate(values):
+        if v < 10:
+            continue
+        run = Decimal(0)
+        for j in range(i + 1, len(values)):
+            run += values[j]
+            if j > i + 1 and run == v:
+                return True
+            if run > v:
+                break
+    return False
+
+
+def explained(checks: list[Check], layout: Layout) -> list[Check]:
+    """A rate the paragraph states again with counts under which it holds (180 284 137% …
+    完成1970个月的任务,完成率137%) is no error under the first counts found for it."""
+    line = lambda c: layout.scope(c.figures[-1][0], "line")     # the rate's own paragraph
+    held = {(line(c), c.reported): c for c in checks if c.verdict == "consistent"}
+    for c in checks:
+        twin = held.get((line(c), c.reported))
+        if c.verdict == "inconsistent" and twin is not None:
+            c.verdict = "unverifiable"
+            c.reason += f"; the paragraph restates {c.reported}% as {twin.numerator}/{twin.denominator}, which holds"
+    return checks
+
+
 def dedupe_ratios(checks: list[Check]) -> list[Check]:
     """A percentage stated twice is one check: a restatement that lacks its counts (完工率仅为
     44% in a later part) gives way to the statement with counts; checks on different
@@ -201,7 +235,7 @@ def dedupe_ratios(checks: list[Check]) -> list[Check]:
 def check(doc: str, text: str, layout: Layout, links: Links, facts: list[Fact],
           period_end: str | None) -> list[Check]:
     ck = Checker(doc, text, layout)
-    ratios = dedupe_ratios([ck.ratio(g) for g in links.ratios])
+    ratios = explained(dedupe_ratios([ck.ratio(g) for g in links.ratios]), layout)
     sums, seen = [], set()
     for g in links.sums:
         c = ck.sum(g)

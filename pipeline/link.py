@@ -1012,7 +1012,7 @@ class Linker:
 
     def labelled_whole(self, p: Fact, num: Fact) -> Fact | None:
         """占实际投入的98.7%, 占本年支出合计的55.10%: the whole is the figure of the same kind
-        stated earlier (or elsewhere in the section) right after the words the 占 phrase names."""
+        stated earlier right after the words the 占 phrase names."""
         c0, _ = self.scope(p, "clause")
         m = self.re_share_label.search(self.text[c0:p.start])
         if not m:
@@ -1022,8 +1022,8 @@ class Linker:
             return None
         kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
         best = None
-        for f in self.between(0, len(self.text), kinds):
-            if f is num or f.per_unit or f.start >= c0 and f.start < p.end:
+        for f in self.between(0, c0, kinds):     # a whole is stated before its share
+            if f is num or f.per_unit:
                 continue
             a, _ = self.scope(f, "clause")
             if label in self.text[a:f.start][-len(label) - 6:]:

@@ -78,6 +78,7 @@ class Operands:
         self.re_whole = linker.rules.compile(conf["whole_cue"])
         self.re_rate_name = linker.rules.compile(conf["rate_name"])
         self.re_generic = linker.rules.compile(conf["whole_generic"])
+        self.re_whole_de = linker.rules.compile(conf["whole_named"])
         self.re_plan_named = linker.rules.compile(conf["plan_named"])
         self.re_plan_cue = linker.rules.compile(conf["plan_cue"])
         self.re_total_row = linker.rules.compile(linker.rules.extra["segment"]["table_total_row"])
@@ -126,7 +127,14 @@ class Operands:
             if t is not None and id(t) in ids:
                 continue
             out.append(f)
-        return out[:3]
+        return out[:3] + self.row_after(p)[:2]
+
+    def row_after(self, p: Fact) -> list[Fact]:
+        """In a table row, the figures after the rate (…| 137% | 目标任务1440月,完成1970个月)."""
+        if self.lk.layout.table_at(p.start) is None:
+            return []
+        _, b = self.lk.scope(p, "line")
+        return self._span(p.end, b)
 
     def column_total(self, n: Fact) -> list[Fact]:
         """In a table, the figure in n's column on the table's 合计/总计 row (15390 | 84.97% over
@@ -166,8 +174,11 @@ class Operands:
         """The words a 占 phrase names its whole by, less those that only qualify it
         (占全市转办量的64.46% -> 转办; 占财政支出总量的 -> 财政支出; 占总数的4% names nothing)."""
         c0, _ = self.lk.scope(p, "clause")
-        m = self.lk.re_share_label.search(self.lk.text[c0:p.start])
-        if not m:
+        head = self.lk.text[c0:p.start]
+        m = self.lk.re_share_label.search(head)
+        if m is None and not self.names_plan(p):     # a plan is read by names_plan / is_plan
+            m = self.re_whole_de.search(head)
+        if m is None:
             return None
         label = self.re_generic.sub("", self.lk.re_label_trim.sub("", m.group("label")))
         label = _QUALIFIER.sub("", label)
@@ -250,7 +261,8 @@ class Operands:
         if tier == "labelled":
             return self.labelled(p, n)
         if tier == "clause":
-            return list(reversed(self._span(self.run_of(p), n.start)))
+            return list(reversed(self._span(self.run_of(p), n.start))) + \
+                [f for f in self.row_after(p) if f.start < n.start]
         if tier == "column":
             return self.column_total(n)
         if tier == "bracket":
@@ -324,11 +336,17 @@ class Operands:
         if self.total_of_part.get(id(r.numerator)) is r.denominator:
             return True
         words = self.whole_words(p)
-        if r.source == "labelled" and words and len(words) >= 3 and self.bare_share_of(p, r.numerator):
-            # 占财政支出总量的16% of the one figure stated as 财政支出 (完成267.37亿元)
+        if r.source == "labelled" and words and self.bare_share_of(p, r.numerator):
+            # 占财政支出总量的16% of the one figure stated as 财政支出 (完成267.37亿元); 占立案总数的
+            # 12.87% of the one stated as 立案 itself (立案174件, not 实际立案72件)
             a, _ = self.lk.scope(r.denominator, "clause")
-            if words in self.lk.text[a:r.denominator.start]:
+            head = self.lk.text[a:r.denominator.start]
+            if len(words) >= 3 and words in head:
                 return True
+            if head.strip() == words:
+                exact = [f for f in self.labelled(p, r.numerator)
+                         if self.lk.text[self.lk.scope(f, "clause")[0]:f.start].strip() == words]
+                return exact == [r.denominator]
         a, _ = self.lk.scope(p, "line")
         return (a <= r.denominator.start and self.whole_cued(r.denominator)
                 and self.named_by_rate(p, r.numerator))

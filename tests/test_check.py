@@ -305,3 +305,19 @@ def test_check_dedupe_ratios_keeps_twins_with_different_counts():
 
 def test_check_ratio_with_a_near_denominator():
     assert ratio_consistent(q("9万"), q("近10万"), q("90")) is True
+
+
+def test_a_list_that_nests_a_breakdown_is_no_error():
+    from pipeline.check import _nested
+    assert _nested([D(14), D(1), D(13), D(67)])             # 14 = 1 + 13
+    assert not _nested([D(5), D(4), D(3), D(3)] + [D(1)] * 14)   # 3 = 1+1+1 is too small to tell
+    assert not _nested([D(20), D(30), D(50)])
+
+
+def test_a_rate_the_paragraph_restates_with_counts_that_hold_is_no_error():
+    from pipeline.process import process
+    text = "康复救助残疾儿童任务180人,完成284人,完成率137%。按月计,任务1440人次,完成1970人次,完成率137%。"
+    checks = process("a.txt", "a.txt", text.encode("utf-8"), load()).checks
+    rates = [c for c in checks if c.kind == "ratio" and c.reported == D(137)]
+    assert any(c.verdict == "consistent" and (c.numerator, c.denominator) == (D(1970), D(1440)) for c in rates)
+    assert not any(c.verdict == "inconsistent" for c in rates)
