@@ -319,25 +319,35 @@ class Linker:
         return "sentence" if not before else None
 
     def s9_total_rows(self) -> list[SumGroup]:
-        """A table's 合计 row against the rows above it, column by column."""
+        """A table's 合计 row against the rows above it, column by column; or a total row that
+        heads the table (全市 | 27800 | … over the counties' rows) against the rows below it.
+        Rows with fewer cells than the total row are out of its columns: leaving them out,
+        the list may miss parts, so such a column can only be found consistent."""
         out = []
         total_re = self.rules.compile(self.rules.extra["segment"]["table_total_row"])
         for table in self.layout.tables:
             rows = [(a, b) for a, b in table.rows if "\t" in self.text[a:b]]
             body = rows[1:] if table.header else rows
-            for k, (a, b) in enumerate(body):
+            totals = [k for k, (a, b) in enumerate(body) if total_re.match(self.text[a:b].split("\t")[0].strip())]
+            for k in totals:
+                a, b = body[k]
                 cells = self.text[a:b].split("\t")
-                if not total_re.match(cells[0].strip()) or k < 2:
-                    continue
-                above = body[:k]
+                after = body[k + 1:next((t for t in totals if t > k), len(body))]
+                others = body[:k] if k >= 2 else after if k == 0 and len(after) >= 2 else []
+                aligned = [(ra, rb) for ra, rb in others if self.text[ra:rb].count("\t") == len(cells) - 1]
+                whole = len(aligned) == len(others)
                 for col in range(1, len(cells)):
                     total = self.cell_figure(a, b, col)
-                    if total is None or total.kind == "percent":
+                    if total is None or total.kind == "percent" or len(aligned) < 2:
                         continue
-                    parts = [self.cell_figure(ra, rb, col) for ra, rb in above]
-                    if any(p is None or p.kind == "percent" for p in parts):
+                    parts = [self.cell_figure(ra, rb, col) for ra, rb in aligned]
+                    if any(p is not None and p.kind == "percent" for p in parts):
                         continue
-                    out.append(SumGroup(total, [(p, 1) for p in parts], "sum.table_total_row", complete=True))
+                    found = [p for p in parts if p is not None]
+                    if len(found) < 2:
+                        continue
+                    out.append(SumGroup(total, [(p, 1) for p in found], "sum.table_total_row",
+                                        complete=whole and len(found) == len(parts)))
         return out
 
     def cell_figure(self, a: int, b: int, col: int) -> Fact | None:

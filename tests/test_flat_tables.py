@@ -46,3 +46,8 @@ def test_blank_line_cells_rows_apart_by_two_blank_lines():
 def test_the_text_reader_hands_on_rebuilt_tables():
     raw = "县区 | 计划数 | 完成数 |\n甲县 | 40 | 30 |\n乙县 | 20 | 19 |\n".encode("utf-8")
     assert "甲县\t40\t30" in read(raw).text
+
+
+def test_a_label_without_figures_between_blank_line_rows_stays_in_the_table():
+    text = "全市\n\n500\n\n600\n\n120\n\n\n新区\n\n\n甲县\n\n300\n\n360\n\n120\n\n\n乙县\n\n200\n\n240\n\n120"
+    assert rebuild(text) == "全市\t500\t600\t120\n新区\n甲县\t300\t360\t120\n乙县\t200\t240\t120"

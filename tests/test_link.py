@@ -159,3 +159,13 @@ def test_sum_groups(text, want):
 def test_no_false_alarm_on_partial_lists(text):
     bad = [c for c in checks(text) if c.verdict == "inconsistent"]
     assert not bad, [(c.kind, c.reported, c.parts, c.rule) for c in bad]
+
+
+def test_a_total_row_that_heads_its_table_sums_the_rows_below():
+    from pipeline.process import process
+    from pipeline.rules import load
+    text = "地区\t目标\t已完成\n全市\t500\t610\n甲县\t300\t360\n乙县\t200\t250\n"
+    checks = process("a.txt", "a.txt", text.encode("utf-8"), load()).checks
+    sums = {(c.reported, tuple(c.parts), c.verdict) for c in checks if c.kind == "sum"}
+    assert (D(500), (D(300), D(200)), "consistent") in sums
+    assert (D(610), (D(360), D(250)), "consistent") in sums

@@ -154,16 +154,23 @@ def _rebuild_blank_separated(text: str) -> str:
     if "\n\n\n" not in text:
         return text
     blocks = re.split(r"\n{3,}", text)
-    out = ""
-    was_row = False
-    for b in blocks:
+
+    def is_row(b: str) -> bool:
         cells = b.split("\n\n")
-        row = len(cells) >= 3 and all(c and "\n" not in c and len(c) <= 40 for c in cells) and \
+        return len(cells) >= 3 and all(c and "\n" not in c and len(c) <= 40 for c in cells) and \
             sum(bool(_FIGURE_TOKEN.match(c.strip())) for c in cells) >= 2
-        if row:
-            b = "\t".join(c.strip() for c in cells)
-        out += ("\n" if row and was_row else "\n\n\n") + b if out else b
-        was_row = row
+
+    rows = [is_row(b) for b in blocks]
+    # a lone label between two rows (眉山天府新区, a row with no figures) stays in the table
+    for k in range(1, len(blocks) - 1):
+        if not rows[k] and rows[k - 1] and rows[k + 1] and "\n" not in blocks[k].strip() \
+                and len(blocks[k].strip()) <= 20:
+            rows[k] = True
+    out = ""
+    for k, b in enumerate(blocks):
+        if rows[k]:
+            b = "\t".join(c.strip() for c in b.split("\n\n"))
+        out += ("\n" if rows[k] and k and rows[k - 1] else "\n\n\n") + b if out else b
     return out
 
 
