@@ -171,6 +171,9 @@ class Operands:
         return m.group("name") in self.lk.text[a:n.start]
 
     def whole_words(self, p: Fact) -> str | None:
+        return self._memo("words", p, lambda: self._whole_words(p))
+
+    def _whole_words(self, p: Fact) -> str | None:
         """The words a 占 phrase names its whole by, less those that only qualify it
         (占全市转办量的64.46% -> 转办; 占财政支出总量的 -> 财政支出; 占总数的4% names nothing)."""
         c0, _ = self.lk.scope(p, "clause")
@@ -227,11 +230,16 @@ class Operands:
 
     def names_plan(self, p: Fact) -> bool:
         """完成目标任务的175.6%, 占全年计划100%: the rate is of a plan."""
-        c0, _ = self.lk.scope(p, "clause")
-        return bool(self.re_plan_named.search(self.lk.text[c0:p.start]))
+        def compute() -> bool:
+            c0, _ = self.lk.scope(p, "clause")
+            return bool(self.re_plan_named.search(self.lk.text[c0:p.start]))
+        return self._memo("plan_named", p, compute)
 
     def is_plan(self, f: Fact) -> bool:
         """A target, or a figure its clause states as a plan (全年计划投资26亿元)."""
+        return self._memo("plan", f, lambda: self._is_plan(f))
+
+    def _is_plan(self, f: Fact) -> bool:
         if f.kind == "target":
             return True
         a, _ = self.lk.scope(f, "clause")
