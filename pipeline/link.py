@@ -18,7 +18,13 @@ Sum groups
   against the project's target or an equal earlier count; S5 a project's sub-items (①②③)
   against its title; S6 children's intro counts (涉及6件实事) or planned amounts against the
   parent's; S7 a target table's per-place rows against the item's target; S8 an anaphoric
-  total (该10件) of the sentence before; S9 a table's 合计 row, column by column.
+  total (该10件) of the sentence before; S9 a table's 合计 row (below its rows, or heading
+  them), column by column; S10 a run of sibling figures that adds up exactly to a stated
+  whole (a partition the arithmetic shows).
+The R strategies are the wording's reading only: every percentage (but a growth rate) also
+carries the readings the structure allows (pipeline/operands.py), and the check stage takes
+the first under which the reported figure follows. A reading is firm (its failure is an
+error of the report) only where the words tie the rate to its counts.
 A group that cannot show its breakdown is complete only allows a consistent verdict
 (else unverifiable): arithmetic errors are reported only where the text leaves no doubt.
 """
