@@ -57,11 +57,38 @@ def _core(name: str) -> str:
     return NAME_NOISE.sub("", name)
 
 
+class _NameIndex:
+    """The projects whose core (4 characters or more) holds a clause head's core or lies
+    within it, in the projects' order. Either way the two share the shorter one's first
+    4 characters, so an index of 4-character pieces names the few candidates to test,
+    instead of testing every project of a long text for every amount."""
+
+    def __init__(self, cores: dict[str, str]) -> None:
+        self.cores = [(p, c) for p, c in cores.items() if len(c) >= 4]
+        self.by_first: dict[str, list[int]] = {}      # a core's first 4 characters
+        self.by_piece: dict[str, list[int]] = {}      # every 4 characters of a core
+        for i, (_, c) in enumerate(self.cores):
+            self.by_first.setdefault(c[:4], []).append(i)
+            for g in dict.fromkeys(c[k:k + 4] for k in range(len(c) - 3)):
+                self.by_piece.setdefault(g, []).append(i)
+
+    def __call__(self, head: str) -> list[str]:
+        if len(head) < 4:
+            return []
+        cand = set(self.by_piece.get(head[:4], ()))             # head in c
+        for k in range(len(head) - 3):                            # c in head
+            cand.update(self.by_first.get(head[k:k + 4], ()))
+        return [p for p, c in (self.cores[i] for i in sorted(cand)) if head in c or c in head]
+
+
 def money_by_project(text: str, layout: Layout, facts: list[Fact], totals: set[int]) -> dict[str, Decimal]:
     """Yuan per project: amounts inside a project's item, and amounts whose clause names a
     project (an amount that totals others is left out, so nothing counts twice)."""
-    projects = {f.project for f in facts if f.project}
+    # in order of first mention, not a set's order: max(named, key=len) below breaks ties
+    # by this order, and a set of strings changes it with the hash seed
+    projects = dict.fromkeys(f.project for f in facts if f.project)
     cores = {p: _core(p) for p in projects}
+    find_named = _NameIndex(cores)
     out: dict[str, Decimal] = {}
     seen_cells: set[tuple] = set()
     for f in facts:
@@ -76,8 +103,7 @@ def money_by_project(text: str, layout: Layout, facts: list[Fact], totals: set[i
         a, _ = layout.scope(f.start, "clause")
         head = regex.split(r"[、即和]|其中", text[a:f.start])[-1]
         head_core = _core(head)
-        named = [p for p, c in cores.items() if len(head_core) >= 4 and len(c) >= 4
-                 and (head_core in c or c in head_core)]
+        named = find_named(head_core)
         owner = max(named, key=len) if named else f.project if f.sub_item is None and layout.outer_item(f.start) is not None else None
         if owner:
             out[owner] = out.get(owner, Decimal(0)) + f.value
