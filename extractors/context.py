@@ -49,8 +49,7 @@ class View:
     def in_title(self) -> bool:
         if self._title is View._UNSET:
             f = self.fact
-            self._title = any(s.level > 0 and s.start <= f.start and f.end <= s.title_end
-                              for s in self.layout.sections)
+            self._title = self.layout.in_title(f.start, f.end)
         return self._title
 
     def list_intros(self) -> list[str]:
@@ -160,7 +159,7 @@ def _list_intros(fact: Fact, layout: Layout) -> list[str]:
         return []                  # not under a heading or an item: in no list
     out = []
     for sec in layout.ancestors(own):
-        first = min((c.start for c in layout.children(sec)), default=sec.end)
+        first = layout.first_child_start(sec)
         out.append(layout.text[sec.start:sec.title_end].strip())
         out.append(layout.text[sec.title_end:first].strip())
     return [t for t in out if t]
@@ -171,8 +170,8 @@ def _opens_section(fact: Fact, layout: Layout) -> bool:
     if layout.table_at(fact.start) is not None:
         return True
     s0, _ = layout.scope(fact.start, "sentence")
-    for sec in layout.sections:
-        if sec.level == 0 or not (sec.start <= fact.start < max(sec.end, sec.title_end + 1)):
+    for sec in layout.sections_around(fact.start, titles=True):
+        if sec.level == 0:
             continue
         if fact.start < sec.title_end or not layout.text[sec.title_end:s0].strip("。 \n"):
             return True

@@ -29,7 +29,8 @@ def negative_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     """Whether span a meets any of the spans (sorted by start, none longer than MAX_SPAN)."""
     i = bisect.bisect_left(spans, (a[0] - MAX_SPAN, 0))
-    for s, e in spans[i:]:
+    for k in range(i, len(spans)):     # not spans[i:]: a copy of the tail per call is quadratic
+        s, e = spans[k]
         if s >= a[1]:
             return False
         if a[0] < e:

@@ -221,14 +221,18 @@ def dedupe_ratios(checks: list[Check]) -> list[Check]:
     counts are different checks."""
     out: list[Check] = []
     bare = lambda c: c.numerator is None or c.denominator is None
+    # positions in out by (project, reported): a twin shares both, so only those are
+    # compared (comparing each check with all kept ones was quadratic in a long text)
+    at: dict[tuple, list[int]] = {}
     for c in checks:
-        twin = next((o for o in out if o.project == c.project and o.reported == c.reported
-                     and (bare(o) or bare(c) or (o.numerator, o.denominator) == (c.numerator, c.denominator))),
-                    None)
-        if twin is None:
+        same = at.setdefault((c.project, c.reported), [])
+        i = next((i for i in same if bare(out[i]) or bare(c) or
+                  (out[i].numerator, out[i].denominator) == (c.numerator, c.denominator)), None)
+        if i is None:
+            same.append(len(out))
             out.append(c)
-        elif (bare(twin) and not bare(c)) or (twin.verdict == "unverifiable" != c.verdict):
-            out[out.index(twin)] = c
+        elif (bare(out[i]) and not bare(c)) or (out[i].verdict == "unverifiable" != c.verdict):
+            out[i] = c
     return out
 
 

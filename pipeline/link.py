@@ -30,6 +30,8 @@ A group that cannot show its breakdown is complete only allows a consistent verd
 """
 from __future__ import annotations
 
+import bisect
+
 from dataclasses import dataclass, field
 
 import regex
@@ -129,13 +131,26 @@ class Linker:
         self.sum_groups: list[SumGroup] = []
         self.re_label_trim = c(conf["share_label_trim"])
         self.parts_of_sums: set[int] = set()      # ids of facts used as parts
+        self._starts: list[int] | None = None     # facts' starts, for near()
+        self._labelled: dict[str, list[Fact]] = {}   # label -> labelled_candidates
 
     # ---- helpers -------------------------------------------------------------
     def scope(self, f: Fact, kind: str) -> tuple[int, int]:
         return self.layout.scope(f.start, kind, f.end)
 
     def between(self, a: int, b: int, kinds: tuple[str, ...]) -> list[Fact]:
-        return [f for f in self.facts if a <= f.start and f.end <= b and f.kind in kinds]
+        return [f for f in self.near(a, b) if a <= f.start and f.end <= b and f.kind in kinds]
+
+    def near(self, a: int, b: int) -> list[Fact]:
+        """The facts starting in [a, b], in order: a bisect of the facts (sorted by start),
+        so asking per figure does not scan them all (that made cost grow with the square
+        of a text's size)."""
+        if self._starts is None:
+            starts = [f.start for f in self.facts]
+            self._starts = starts if all(x <= y for x, y in zip(starts, starts[1:])) else []
+        if not self._starts and self.facts:      # not sorted: scan, as before
+            return self.facts
+        return self.facts[bisect.bisect_left(self._starts, a):bisect.bisect_right(self._starts, b)]
 
     @staticmethod
     def stock(f: Fact) -> bool:
@@ -651,7 +666,7 @@ class Linker:
         return out
 
     def title_targets(self, sec: Section) -> list[Fact]:
-        return [f for f in self.facts if f.kind == "target" and sec.start <= f.start < sec.title_end]
+        return [f for f in self.near(sec.start, sec.title_end) if f.kind == "target" and sec.start <= f.start < sec.title_end]
 
     def s5_subitems(self) -> list[SumGroup]:
         out = []
@@ -744,16 +759,16 @@ class Linker:
             # the item's target: in its title, or in its own row (a 年度目标 column)
             tt = self.title_targets(sec) or [f for f in self.between(sec.start, line_end, ("target",))
                                              if not per_place(f) and not f.per_unit]
-            rows_all = [f for f in self.facts if sec.start <= f.start < sec.end and f.kind == "target"
+            rows_all = [f for f in self.near(sec.start, sec.end) if sec.start <= f.start < sec.end and f.kind == "target"
                         and per_place(f)]
             # the total counts what the rows count (惠及居民13500户 over 魏都区:5200户…, not 162个小区)
             units = [f.unit for f in rows_all]
-            unit = max(set(units), key=units.count) if units else None
+            unit = max(dict.fromkeys(units), key=units.count) if units else None   # ties: first seen
             tt = [f for f in tt if f.unit == unit] or [f for f in tt if compatible(f.unit, unit) and len(tt) == 1]
             if not tt:
                 continue
             total = tt[0]
-            rows = [f for f in self.facts if sec.start <= f.start < sec.end and f.kind == "target"
+            rows = [f for f in self.near(sec.start, sec.end) if sec.start <= f.start < sec.end and f.kind == "target"
                     and per_place(f)
                     and compatible(f.unit, total.unit) and f is not total]
             if len(rows) < 2 and not any((f.each or 1) > 1 for f in rows):
@@ -852,7 +867,7 @@ class Linker:
                     out.append(g)
                     continue
             a, _ = self.scope(p, "semi")
-            before = [f for f in self.facts if a <= f.start and f.end <= p.start and f.kind != "percent"
+            before = [f for f in self.near(a, p.start) if a <= f.start and f.end <= p.start and f.kind != "percent"
                       and self.stock(f)]
             resp = self.respectively(p, before)
             if resp is not None:
@@ -1037,15 +1052,34 @@ class Linker:
         if len(label) < 2:
             return None
         kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
-        best = None
-        for f in self.between(0, c0, kinds):     # a whole is stated before its share
-            if f is num or f.per_unit:
+        # a whole is stated before its share: the nearest is the last such figure ending
+        # by c0. Only a figure starting within 2*len+6 characters after an occurrence of
+        # the label can qualify: those are found once per label, instead of testing every
+        # earlier figure for every 占 phrase (quadratic in the text's size)
+        facts = self.labelled_candidates(label)
+        k = bisect.bisect_right([f.start for f in facts], c0) - 1
+        while k >= 0:
+            f, k = facts[k], k - 1
+            if f.end > c0 or f.kind not in kinds or f is num or f.per_unit:
                 continue
             a, _ = self.scope(f, "clause")
             if label in self.text[a:f.start][-len(label) - 6:]:
-                if best is None or abs(f.start - p.start) < abs(best.start - p.start):
-                    best = f
-        return best
+                return f
+        return None
+
+    def labelled_candidates(self, label: str) -> list[Fact]:
+        """The facts (in order) that start within len(label)+6 characters after the end
+        of an occurrence of label: a superset of those labelled_whole accepts."""
+        got = self._labelled.get(label)
+        if got is None:
+            n, seen = len(label), {}
+            o = self.text.find(label)
+            while o >= 0:
+                for f in self.near(o + n, o + 2 * n + 6):
+                    seen[id(f)] = f
+                o = self.text.find(label, o + 1)
+            got = self._labelled[label] = sorted(seen.values(), key=lambda f: f.start)
+        return got
 
     def run(self) -> Links:
         self.attribute()

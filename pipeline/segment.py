@@ -55,6 +55,9 @@ class Layout:
     boilerplate: list[tuple[int, int]]
     tables: list[Table]
     _delims: dict[str, list[int]] = field(default_factory=dict)
+    # lookups built on first use (section_at, children, table_at, in_title): a long text
+    # has thousands of sections and tables, asked about once per figure
+    _index: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     def scope(self, offset: int, kind: str, end: int | None = None) -> tuple[int, int]:
         """The span of the clause/semi/sentence/cell/line around [offset, end)."""
@@ -69,10 +72,62 @@ class Layout:
     def section_at(self, offset: int) -> Section:
         """The innermost section containing offset."""
         best = self.sections[0]
-        for s in self.sections:            # sections are few; keep it plain
-            if s.start <= offset < s.end and s.level >= best.level and s.start >= best.start:
+        # only the sections around offset, in list order (a scan of all of them per figure
+        # made a long text's cost grow with its square)
+        for s in self.sections_around(offset):
+            if s.level >= best.level and s.start >= best.start:
                 best = s
         return best
+
+    def sections_around(self, offset: int, titles: bool = False) -> list[Section]:
+        """The sections whose span holds offset, in list order; with titles, a title
+        that runs past its section's end counts as part of it (max(end, title_end + 1))."""
+        idx = self._stab("titles" if titles else "sections")
+        i = bisect.bisect_right(idx[0], offset) - 1
+        return idx[1][i] if i >= 0 else []
+
+    def _stab(self, kind: str) -> tuple[list[int], list[list[Section]]]:
+        """A stabbing index over the section spans: the boundaries, and for each stretch
+        between two boundaries the sections that cover it. Built once, after segment()
+        has finished the sections (rebuilt if their number changed)."""
+        key = (kind, len(self.sections))
+        cached = self._index.get(kind)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if kind == "titles":
+            spans = [(s.start, max(s.end, s.title_end + 1), s) for s in self.sections]
+        else:
+            spans = [(s.start, s.end, s) for s in self.sections]
+        spans = [(a, b, s) for a, b, s in spans if a < b]
+        bounds = sorted({a for a, _, _ in spans} | {b for _, b, _ in spans})
+        starts: dict[int, list[int]] = {}
+        ends: dict[int, list[int]] = {}
+        for k, (a, b, _) in enumerate(spans):
+            starts.setdefault(a, []).append(k)
+            ends.setdefault(b, []).append(k)
+        active: set[int] = set()
+        covers: list[list[Section]] = []
+        for x in bounds:
+            active.difference_update(ends.get(x, ()))
+            active.update(starts.get(x, ()))
+            covers.append([spans[k][2] for k in sorted(active)])   # list order (k is)
+        self._index[kind] = (key, (bounds, covers))
+        return bounds, covers
+
+    def in_title(self, start: int, end: int) -> bool:
+        """Whether [start, end) lies within a heading's title (level > 0)."""
+        key = ("title_max", len(self.sections))
+        cached = self._index.get("title_max")
+        if cached is None or cached[0] != key:
+            heads = sorted((s.start, s.title_end) for s in self.sections if s.level > 0)
+            reach, m = [], -1
+            for _, te in heads:          # the furthest title end of any heading so far
+                m = max(m, te)
+                reach.append(m)
+            cached = self._index["title_max"] = (key, ([a for a, _ in heads], reach))
+        starts, reach = cached[1]
+        i = bisect.bisect_right(starts, start)
+        return i > 0 and reach[i - 1] >= end
 
     def ancestors(self, sec: Section) -> list[Section]:
         out = []
@@ -89,16 +144,53 @@ class Layout:
         return items[-1] if items else None
 
     def children(self, sec: Section) -> list[Section]:
-        return [s for s in self.sections if s.parent == sec.index]
+        return list(self._children().get(sec.index, ()))
+
+    def first_child_start(self, sec: Section) -> int:
+        """Where the first sub-heading of sec starts (sec.end when it has none)."""
+        self._children()
+        return self._index["first_child"].get(sec.index, sec.end)
+
+    def _children(self) -> dict[int | None, list[Section]]:
+        key = ("children", len(self.sections))
+        cached = self._index.get("children")
+        if cached is None or cached[0] != key:
+            by_parent: dict[int | None, list[Section]] = {}
+            for s in self.sections:
+                by_parent.setdefault(s.parent, []).append(s)
+            cached = self._index["children"] = (key, by_parent)
+            self._index["first_child"] = {p: min(c.start for c in kids)
+                                          for p, kids in by_parent.items()}
+        return cached[1]
 
     def in_boilerplate(self, start: int, end: int) -> bool:
-        return any(a <= start and end <= b for a, b in self.boilerplate)
+        key = ("boiler", len(self.boilerplate))
+        cached = self._index.get("boiler")
+        if cached is None or cached[0] != key:
+            spans = sorted(self.boilerplate)
+            reach, m = [], -1
+            for _, b in spans:           # the furthest end of any span starting so far
+                m = max(m, b)
+                reach.append(m)
+            cached = self._index["boiler"] = (key, ([a for a, _ in spans], reach))
+        starts, reach = cached[1]
+        i = bisect.bisect_right(starts, start)
+        return i > 0 and reach[i - 1] >= end
 
     def table_at(self, offset: int) -> Table | None:
-        for t in self.tables:
-            if t.start <= offset < t.end:
-                return t
-        return None
+        key = ("tables", len(self.tables))
+        cached = self._index.get("tables")
+        if cached is None or cached[0] != key:
+            ts = self.tables
+            # tables come in text order without overlapping: bisect; otherwise scan
+            ordered = all(a.end <= b.start for a, b in zip(ts, ts[1:]))
+            cached = self._index["tables"] = (key, [t.start for t in ts] if ordered else None)
+        starts = cached[1]
+        if starts is None:
+            return next((t for t in self.tables if t.start <= offset < t.end), None)
+        i = bisect.bisect_right(starts, offset) - 1
+        t = self.tables[i] if i >= 0 else None
+        return t if t is not None and t.start <= offset < t.end else None
 
     def column_header(self, offset: int) -> str | None:
         """The heading of the table column that offset is in, if the table has one."""
