@@ -55,3 +55,8 @@ bench-pdf: $(STAMP)
 # Scanned seeds (issue 13): F1 against the text run and OCR pages/s at -j1 and -j2
 bench-ocr: $(STAMP)
 	$(PY) bench/ocr.py
+
+.PHONY: bench-size
+# Seconds for one text of 1, 8 and 50 MB (bench/size.py): cost should grow linearly
+bench-size: $(STAMP)
+	$(PY) bench/size.py
