@@ -17,13 +17,13 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 RUN_HELP = """Read every document under INPUT (files or folders, recursively) and write documents, facts, checks and records (JSONL and CSV), texts/ and the report into OUT.
 
-Re-running into the same OUT reuses the results of unchanged files (OUT/.cache) and gives byte-identical outputs; --force redoes every file. Ctrl-C leaves OUT's previous outputs as they were; run the same command again to resume.
+Re-running into the same OUT reuses the results of unchanged files (OUT/.cache) and gives byte-identical outputs; --force redoes every file. OUT changes as a whole: Ctrl-C or kill leaves either the previous outputs or this run's, never a mix, and says which; run the same command again to resume.
 
 \b
 Exit status:
   0    every file was read
   1    some files failed (each has a row with its reason in documents.jsonl)
-  2    usage error: bad option, or no input documents found
+  2    usage error: bad option, no input documents found, or OUT cannot be written
   130  interrupted (Ctrl-C)
 """  # noqa: E501  (one line per paragraph: the help formatter wraps it)
 
@@ -74,10 +74,13 @@ def run(
     except UsageError as e:
         err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        err.print(f"interrupted: the previous outputs in {out} are as they were; files "
-                  "finished so far are cached, run the same command again to resume",
-                  markup=False, highlight=False, soft_wrap=True)
+    except KeyboardInterrupt as e:
+        # run() says which generation OUT holds: the previous one, or this run's when the
+        # signal came after the swap
+        msg = getattr(e, "message", None) or (
+            f"interrupted: {out} holds the previous outputs as they were; files finished so "
+            "far are cached, run the same command again to resume")
+        err.print(msg, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     if not quiet:
         print_summary(summary, console, err)
@@ -102,6 +105,14 @@ def compare(
     out: Path = typer.Option(Path("outputs/compare"), "-o", "--out", help="Where to write."),
 ) -> None:
     """Compare the outputs of several runs (years, cities) into one database and report."""
+    from pipeline.run import UsageError, settle
+    for p in outs:            # a run killed while swapping its outputs in: finish that first
+        try:
+            settle(p)
+        except (UsageError, OSError) as e:
+            Console(stderr=True).print(f"error: {e}", markup=False, highlight=False,
+                                       soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE)
     missing = [str(p) for p in outs if not (p / "documents.jsonl").is_file()]
     if missing:
         Console(stderr=True).print(f"error: not a minsheng run output (no documents.jsonl): "

@@ -7,8 +7,11 @@
   failed row with a one-line reason, and the run goes on.
 - Each result is serialized by the worker into OUT/.cache/ (keyed by file bytes, doc id,
   rules hash and code version), so memory stays flat, an interrupted run resumes, and
-  an unchanged file is never redone. The final files are assembled in doc-id order and
-  renamed into place (write.OutputWriter), so Ctrl-C leaves the previous outputs intact.
+  an unchanged file is never redone.
+- OUT changes as a whole: the tables are assembled in doc-id order in a stage folder
+  inside OUT, the post-run steps and run.json are written there too, and the stage is
+  swapped in as one generation (write.commit_generation). Ctrl-C or kill at any moment
+  leaves either the previous generation or this one, and the message says which.
 """
 from __future__ import annotations
 
@@ -19,19 +22,23 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import orjson
 
 from pipeline import write
 
-# Post-run steps, each `f(out: Path) -> None`, run after the final rename. A missing
-# module is skipped with a warning; a failing step is reported in one line.
+# Post-run steps, each `f(folder: Path) -> None`, run on the stage folder that holds the
+# new generation's tables and texts/ (not on OUT itself): what a step writes there is
+# swapped in with them. A missing module is skipped with a warning; a failing step is
+# reported in one line.
 POST_RUN = ["pipeline.report:write_report", "pipeline.export:write_exports"]
 
 CACHE_FORMAT = "1"           # bump when the cache entry layout changes
@@ -88,6 +95,32 @@ def warm_up(rules: Any, docs: list[str] | None = None) -> None:
 
 class UsageError(Exception):
     """Bad options or no inputs: exit status 2, with a message saying what to do."""
+
+
+class OutputError(UsageError):
+    """OUT cannot be written (read-only, full, not a folder): exit status 2, one line;
+    OUT keeps the generation it held."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or kill during a run; `message` says which generation OUT holds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def describe_generation(out: Path) -> str | None:
+    """The outputs OUT holds, in words ('generation G: 200 documents, finished T'), or
+    None when it holds none."""
+    g = write.read_generation(out)
+    if g is None:               # written before generations were recorded: run.json says
+        try:
+            g = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+    name = f"generation {g['generation']}" if g.get("generation") else "the outputs"
+    return f"{name}: {g.get('documents', '?')} documents, finished {g.get('finished', '?')}"
 
 
 @dataclass
@@ -308,6 +341,20 @@ def _lock(out: Path) -> Any:
     return f
 
 
+def settle(out: Path) -> str | None:
+    """For a reader of OUT (compare): finish a commit that a crash cut short, so it reads
+    one generation. Returns what was done, or None. UsageError while a run writes OUT."""
+    out = Path(out)
+    if not (out / write.JOURNAL).exists():
+        return None
+    lock = _lock(out)
+    try:
+        return write.recover(out)
+    finally:
+        _LOCKS.pop(os.path.realpath(out), None)
+        lock.close()
+
+
 def _peak_rss_mb() -> float:
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
@@ -340,8 +387,9 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
     if not inputs:
         raise UsageError("give at least one input file or folder")
     out = Path(opts.out)
+    problems: dict[str, str] = {}     # entries listed but not readable: a failed row each
     try:
-        found = find_inputs([Path(p) for p in inputs], skip=[out])
+        found = find_inputs([Path(p) for p in inputs], skip=[out], problems=problems)
     except FileNotFoundError as e:
         raise UsageError(f"{e}: check the path") from None
     if not found:
@@ -359,24 +407,72 @@ def run(inputs: list[Path], opts: RunOptions | None = None, console: Any = None)
 
     try:
         out.mkdir(parents=True, exist_ok=True)
+        lock = _lock(out)         # two runs must not write into one OUT at once
     except OSError as e:
-        raise UsageError(f"cannot create the output folder {out}: {e.strerror or e}") from None
-    lock = _lock(out)         # two runs must not write into one OUT at once
+        raise _output_error(out, e) from None
+    mine: dict[str, str] = {}         # this run's generation id, once it has one
     try:
-        return _run_locked(found, out, opts, console, jobs, rules, rules_hash, salt, t_start)
+        with _sigterm_as_interrupt():
+            return _run_locked(found, out, opts, console, jobs, rules, rules_hash, salt,
+                               t_start, mine, problems)
+    except KeyboardInterrupt:
+        held = describe_generation(out)
+        g = write.read_generation(out)
+        if g is not None and mine and g.get("generation") == mine.get("generation"):
+            msg = f"interrupted after this run's outputs were in place: {out} holds {held}"
+        elif held:
+            msg = (f"interrupted: {out} holds the previous outputs as they were ({held}); "
+                   "files finished so far are cached, run the same command again to resume")
+        else:
+            msg = (f"interrupted: {out} holds no outputs yet; files finished so far are "
+                   "cached, run the same command again to resume")
+        raise Interrupted(msg) from None
+    except OSError as e:      # every input error is a row: what escapes is about OUT
+        raise _output_error(out, e) from None
     finally:
         _LOCKS.pop(os.path.realpath(out), None)
         lock.close()
 
 
+def _output_error(out: Path, e: OSError) -> OutputError:
+    where = f" ({e.filename})" if e.filename else ""
+    held = describe_generation(out) if out.is_dir() else None
+    kept = f"; {out} still holds {held}" if held else ""
+    return OutputError(f"cannot write into the output folder {out}: "
+                       f"{e.strerror or _one_line_exc(e)}{where}{kept}; choose another -o or "
+                       "make it writable")
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """kill (SIGTERM) and hang-up end a run as Ctrl-C does: workers stopped, the stage
+    dropped, OUT left whole, the message printed."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+    try:
+        old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    except ValueError:                 # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, console: Any,
                 jobs: int, rules: Any, rules_hash: str, salt: str,
-                t_start: float) -> RunSummary:
+                t_start: float, mine: dict[str, str],
+                problems: dict[str, str] | None = None) -> RunSummary:
+    summary = RunSummary(out=out)
+    done = write.recover(out)          # a commit that a crash cut short: finish it first
+    if done:
+        summary.warnings.append(f"{out}: {done}")
     _clean_stale_tmp(out)
     cache = out / ".cache"
     cache.mkdir(exist_ok=True)
 
-    summary = RunSummary(out=out)
     entries: dict[str, dict[str, Any]] = {}   # rendered entries made in the parent or in-band
     keys: dict[str, str] = {}                 # doc -> cache key
     timing: dict[str, dict[str, Any]] = {}    # doc -> run.json detail
@@ -384,9 +480,20 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
     max_bytes = opts.max_mb * 1024 * 1024
     # hashing in the parent only serves the cache lookup: skip it when nothing can hit
     lookup = not opts.force and any(cache.iterdir())
+    for doc, reason in (problems or {}).items():
+        entries[doc] = _failed(doc, reason, fmt=None, sha256=None, rules_hash=rules_hash)
     for doc, path in found:
+        if doc in entries:
+            continue
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                # a FIFO would block the worker reading it; a device is no document
+                entries[doc] = _failed(doc, f"not a regular file ({_file_kind(st.st_mode)}): "
+                                            "not read", fmt=_fmt_of(doc), sha256=None,
+                                       rules_hash=rules_hash)
+                continue
+            size = st.st_size
             if size > max_bytes:
                 entries[doc] = _failed(
                     doc, f"file is {size / 2**20:.1f} MB, over the limit of {opts.max_mb:g} MB; "
@@ -398,8 +505,8 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
                 continue
             sha = file_sha256(path)
         except OSError as e:
-            entries[doc] = _failed(doc, f"cannot read the file: {e.strerror or e}",
-                                   fmt=_fmt_of(doc), sha256=None, rules_hash=rules_hash)
+            entries[doc] = _failed(doc, _unreadable(path, e), fmt=_fmt_of(doc), sha256=None,
+                                   rules_hash=rules_hash)
             continue
         key = cache_key(salt, doc, sha)
         if not opts.force and cache_path(cache, key).is_file():
@@ -458,8 +565,26 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
         _cross_doc(writer, summary)
         phases["cross_doc"] = time.perf_counter() - t_cross
         summary.peak_mb["parent_after_cross_doc"] = _peak_rss_mb()
-        writer.commit()
+        writer.finish()
+        if progress is not None:
+            progress.stop()
+            progress = None
+        stage = writer.tmp          # the new generation, built beside the current one
+        if opts.post_run:
+            t_post = time.perf_counter()
+            _post_run(stage, summary)
+            phases["post_run"] = time.perf_counter() - t_post
+            summary.peak_mb["parent_after_post_run"] = _peak_rss_mb()
+        summary.seconds = time.perf_counter() - t_start
+        info = {"generation": time.strftime("%Y%m%dT%H%M%S") + "-" + os.urandom(3).hex(),
+                "documents": summary.documents,
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        _write_run_json(stage, summary, jobs, rules_hash, found, timing, info)
+        # from here the stage is the commit's: a failure half-way must leave it (and
+        # OUT/.commit) for recover() to finish, not drop it with abort()
         writer = None
+        mine["generation"] = info["generation"]
+        write.commit_generation(out, stage, info)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -469,13 +594,6 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
             progress.stop()
 
     _prune_cache(cache, set(keys.values()))
-    if opts.post_run:
-        t_post = time.perf_counter()
-        _post_run(out, summary)
-        phases["post_run"] = time.perf_counter() - t_post
-        summary.peak_mb["parent_after_post_run"] = _peak_rss_mb()
-    summary.seconds = time.perf_counter() - t_start
-    _write_run_json(out, summary, jobs, rules_hash, found, timing)
     return summary
 
 
@@ -561,6 +679,29 @@ def _record_result(doc: str, fut: Any, opts: RunOptions, rules_hash: str,
             timing[doc]["cache_error"] = res["cache_error"]
 
 
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def _unreadable(path: Path, e: OSError) -> str:
+    """Why an input entry cannot be read, in words a person can act on."""
+    import errno
+    if e.errno == errno.ELOOP:
+        return "symbolic link loop (the link leads back to itself): not read"
+    if e.errno == errno.ENOENT and path.is_symlink():
+        try:
+            target = os.fsdecode(os.readlink(path))
+        except OSError:
+            target = "?"
+        return f"broken symbolic link (its target {target} does not exist): not read"
+    return f"cannot read the file: {e.strerror or e}"
+
+
 def _failed(doc: str, error: str, *, fmt: str | None, sha256: str | None,
             rules_hash: str | None) -> dict[str, Any]:
     return write.render(write.failed_entry(doc, error, fmt=fmt, sha256=sha256,
@@ -628,9 +769,11 @@ def _cross_doc(writer: write.OutputWriter, summary: RunSummary) -> None:
 
 
 def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
-                    found: list[tuple[str, Path]], timing: dict[str, dict[str, Any]]) -> None:
+                    found: list[tuple[str, Path]], timing: dict[str, dict[str, Any]],
+                    generation: dict[str, Any]) -> None:
     """Timing and the run's own facts: kept out of the outputs that must be reproducible."""
-    info = {"minsheng": _version(), "rules_hash": rules_hash, "jobs": jobs,
+    info = {"generation": generation["generation"],
+            "minsheng": _version(), "rules_hash": rules_hash, "jobs": jobs,
             "seconds": round(summary.seconds, 3),
             "phases": {k: round(v, 3) for k, v in summary.phases.items()},
             "peak_rss_mb": {k: round(v, 1) for k, v in summary.peak_mb.items()},
@@ -638,12 +781,11 @@ def _write_run_json(out: Path, summary: RunSummary, jobs: int, rules_hash: str,
             "ok": summary.ok, "failed": summary.failed, "cached": summary.cached,
             "facts": summary.facts, "checks": summary.checks,
             "inconsistent": summary.inconsistent, "reposts": summary.reposts,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "finished": generation["finished"],
             "files": {doc: timing.get(doc, {}) for doc, _ in found}}
-    try:
-        write.atomic_write_text(out / "run.json", json.dumps(info, ensure_ascii=False, indent=1))
-    except OSError as e:
-        summary.warnings.append(f"run.json not written: {e.strerror or e}")
+    # part of the generation: a failure to write it fails the run (OutputError), as the
+    # tables' would, rather than leave a run.json that disagrees with them
+    write.atomic_write_text(out / "run.json", json.dumps(info, ensure_ascii=False, indent=1))
 
 
 def _prune_cache(cache: Path, used: set[str]) -> None:

@@ -3,9 +3,10 @@
 A worker turns each DocResult into an *entry* (JSON-ready rows in their final key and
 sort order) and *renders* it: the entry's JSONL and CSV lines as text, which the run
 caches on disk, so memory stays flat in the corpus size and the serial end of a run only
-concatenates text. `OutputWriter` appends rendered entries in doc-id order to files under
-OUT/.tmp-*/ and `commit` renames each into place, so an interrupted run never leaves a
-half-written final file.
+concatenates text. `OutputWriter` appends rendered entries in doc-id order to files in a
+stage folder OUT/.tmp-*/, where the post-run steps then add theirs, and
+`commit_generation` swaps the whole stage in, so an interrupted run leaves OUT holding
+one generation: the previous run's outputs or this run's, never a mix.
 
 CSV columns are fixed per table (the documented ones, then `extra`: any other keys as a
 JSON object), so each document's CSV lines can be rendered on their own.
@@ -212,21 +213,27 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
         raise
 
 
+# Signals that end a run: held while a generation is swapped in (see commit_generation).
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C while the final renames run, so OUT never mixes two runs' files."""
-    caught: list[Any] = []
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C, kill (SIGTERM) and hang-up while the renames of a commit run, so OUT
+    never mixes two runs' files; a signal that arrived is acted on afterwards."""
+    caught: list[int] = []
     try:
-        old = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+        old = {s: signal.signal(s, lambda n, f: caught.append(n)) for s in _HELD_SIGNALS}
     except ValueError:       # not the main thread: signals cannot arrive here anyway
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
-        if caught:
-            raise KeyboardInterrupt
+        for s, h in old.items():
+            signal.signal(s, h)
+        if caught:          # now with the handler the signal would have met
+            signal.raise_signal(caught[0])
 
 
 # tables whose per-document byte ranges the writer remembers (see OutputWriter.read_docs)
@@ -363,22 +370,19 @@ class OutputWriter:
             rows = (json.loads(line) for line in f)
             return [r for r in rows if keep is None or keep(r)]
 
-    def commit(self) -> None:
-        """fsync every file, then rename each into OUT (Ctrl-C held meanwhile)."""
+    def finish(self) -> None:
+        """Close the tables (fsynced): the stage (self.tmp) then holds them whole, ready
+        for the post-run steps and for commit_generation."""
         for f in (*self._jsonl.values(), *self._csv.values()):
-            f.flush()
-            os.fsync(f.fileno())
-            f.close()
-        names = [f"{t}.jsonl" for t in TABLES] + [f"{t}.csv" for t in TABLES]
-        with _sigint_deferred():
-            for n in names:
-                os.replace(self.tmp / n, self.out / n)
-            # texts/ is a folder: swap it whole so no stale text of a vanished file stays
-            old = self.out / "texts"
-            if old.exists():
-                os.replace(old, self.tmp / "texts.old")
-            os.replace(self.texts, old)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+            if not f.closed:
+                f.flush()
+                os.fsync(f.fileno())
+                f.close()
+
+    def commit(self, info: dict[str, Any] | None = None) -> None:
+        """finish(), then swap the stage into OUT as one generation (commit_generation)."""
+        self.finish()
+        commit_generation(self.out, self.tmp, info or {})
 
     def abort(self) -> None:
         """Drop everything this writer made; OUT keeps the previous run's files."""
@@ -386,3 +390,107 @@ class OutputWriter:
             if not f.closed:
                 f.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- generations
+#
+# A run builds every output (tables, texts/, run.json, report.html, workbook, Parquet) in
+# a stage folder OUT/.tmp-*/ and swaps them in together: the names to move are first
+# written to OUT/.commit (fsynced), then moved, then OUT/.generation (which names the
+# generation and lists its outputs) goes in last and .commit is removed. Ctrl-C and kill
+# are held during the moves; after a crash or SIGKILL between them, recover() (called by
+# every run and by `compare` before reading OUT) finishes the moves from .commit. Readers
+# therefore see one generation, never half of two.
+
+GENERATION = ".generation"
+JOURNAL = ".commit"
+# What older versions wrote without a .generation manifest: replaced or removed on commit,
+# so a --no-report run does not leave a previous run's report beside its tables.
+KNOWN_OUTPUTS = tuple(f"{t}.{e}" for t in TABLES for e in ("jsonl", "csv")) + (
+    "texts", "run.json", "report.html", "minsheng.xlsx", "parquet")
+
+
+def read_generation(out: Path) -> dict[str, Any] | None:
+    """OUT's manifest ({"generation", "documents", "finished", "outputs"}), or None when OUT
+    holds no generation written by this version."""
+    try:
+        g = json.loads((Path(out) / GENERATION).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return g if isinstance(g, dict) else None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_generation(out: Path, stage: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Make everything in `stage` (a folder inside OUT) OUT's outputs, in one step as seen
+    by a reader: each visible name replaces its namesake, a name of the previous generation
+    that this one lacks is removed. `info` (generation id, documents, finished) goes into
+    the manifest, which is returned."""
+    out, stage = Path(out), Path(stage)
+    if stage.parent.resolve() != out.resolve():
+        raise ValueError(f"the stage {stage} must be inside {out} (one file system)")
+    names = sorted(n for n in os.listdir(stage) if not n.startswith("."))
+    prev = read_generation(out)
+    before = prev.get("outputs", []) if prev else KNOWN_OUTPUTS
+    manifest = {**info, "outputs": names}
+    atomic_write_text(stage / GENERATION, json.dumps(manifest, ensure_ascii=False, indent=1))
+    journal = {"stage": stage.name, "names": names + [GENERATION],
+               "remove": sorted(set(before) - set(names) - {GENERATION})}
+    with _signals_deferred():
+        atomic_write_text(out / JOURNAL, json.dumps(journal, ensure_ascii=False))
+        _fsync_dir(out)
+        _apply_journal(out, journal)
+    return manifest
+
+
+def _apply_journal(out: Path, journal: dict[str, Any]) -> None:
+    """Do (or finish) the moves a journal lists. Idempotent: a name already moved is no
+    longer in the stage, so running it again after a crash completes the same commit."""
+    stage = out / journal["stage"]
+    trash = out / f".tmp-old-{journal['stage']}"      # cleaned like any stale .tmp-*
+    for n in journal["names"]:
+        src, dst = stage / n, out / n
+        if not os.path.lexists(src):
+            continue                                   # moved before a crash
+        # a folder (texts/, parquet/) cannot be renamed over: move the old one aside
+        if os.path.lexists(dst) and (dst.is_dir() and not dst.is_symlink() or src.is_dir()):
+            trash.mkdir(exist_ok=True)
+            os.replace(dst, trash / f"{n}.{len(os.listdir(trash))}")
+        os.replace(src, dst)
+    for n in journal.get("remove", ()):
+        dst = out / n
+        if os.path.lexists(dst):
+            trash.mkdir(exist_ok=True)
+            os.replace(dst, trash / f"{n}.{len(os.listdir(trash))}")
+    _fsync_dir(out)
+    (out / JOURNAL).unlink(missing_ok=True)
+    shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def recover(out: Path) -> str | None:
+    """Finish a commit that a crash interrupted (OUT/.commit left behind). Returns what was
+    done, in words, or None when there was nothing to do. The caller holds OUT's lock."""
+    out = Path(out)
+    try:
+        journal = json.loads((out / JOURNAL).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise OSError(f"{out / JOURNAL} is unreadable ({e}): the outputs in {out} may mix "
+                      "two runs; run again with --force") from None
+    if not (out / journal["stage"]).is_dir():
+        # the stage is gone: nothing left to move; .generation says what is there
+        (out / JOURNAL).unlink(missing_ok=True)
+        return "removed a stale commit record"
+    with _signals_deferred():
+        _apply_journal(out, journal)
+    g = read_generation(out) or {}
+    return f"finished swapping in generation {g.get('generation', '?')}, which a crash interrupted"

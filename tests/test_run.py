@@ -260,7 +260,12 @@ def test_post_run_hooks_missing_or_failing_cost_nothing(stub, tmp_path, monkeypa
     out = tmp_path / "out"
     seen = []
     hooks = types.ModuleType("minsheng_test_hooks")
-    hooks.ok = lambda o: seen.append(o)
+
+    def ok(o):
+        # a step runs on the stage of the new generation: the tables are there, whole
+        seen.append((o.parent, len((o / "documents.jsonl").read_text().splitlines())))
+        (o / "extra.txt").write_text("from a post-run step")
+    hooks.ok = ok
 
     def broken(o):
         raise RuntimeError("report template missing\nmore")
@@ -270,7 +275,8 @@ def test_post_run_hooks_missing_or_failing_cost_nothing(stub, tmp_path, monkeypa
                                              "pipeline.no_such_module:f",
                                              "minsheng_test_hooks:ok"])
     s = runmod.run([src], opts(out))
-    assert seen == [out]
+    assert seen == [(out, 3)]
+    assert (out / "extra.txt").read_text() == "from a post-run step"   # swapped in with them
     assert any("RuntimeError: report template missing" in w for w in s.warnings)
     assert any("pipeline.no_such_module not available" in w for w in s.warnings)
     assert all("\n" not in w for w in s.warnings)
