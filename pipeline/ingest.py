@@ -25,44 +25,90 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _doc_id(rel: str) -> str:
-    """A doc id that JSON can carry: undecodable file-name bytes become U+FFFD, visibly."""
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A doc id that JSON can carry and that keeps names apart: a file-name byte that is
+    not UTF-8 is written as \\xNN (report\\xff.txt), so report\\xff.txt and
+    report\\xfe.txt stay two documents."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def find_inputs(paths: list[Path], skip: list[Path] | None = None) -> list[tuple[str, Path]]:
+def find_inputs(paths: list[Path], skip: list[Path] | None = None,
+                problems: dict[str, str] | None = None) -> list[tuple[str, Path]]:
     """All input documents under the given files and folders as (doc id, path), sorted.
 
     The doc id is the path relative to the INPUT it was found under ('/'-separated), or
-    the file name for a file given directly. Hidden folders (.git, .cache), `skip`
-    folders (the run's own output) and directory symlinks seen before are not entered,
-    so a symlink loop ends.
+    the file name for a file given directly; a second, different file with an id already
+    taken (the same name under two INPUT folders) is named after its INPUT folder too
+    (2020/a.txt), so no file is dropped. Hidden folders (.git, .cache) and `skip` folders
+    (the run's own output) are not entered. Entries that cannot be read as documents are
+    listed too, for the run to give each a failed row: a file-name link that loops or
+    leads nowhere (found, its reason comes from reading it) and, in `problems` (doc id ->
+    reason, with the entry's path in the list), a folder link that loops back to a
+    folder being read and a folder that cannot be listed.
     """
     skip_real = {os.path.realpath(p) for p in (skip or [])}
     found: dict[str, Path] = {}
+    real_of: dict[str, str] = {}          # doc id -> the real file, to tell repeats apart
+    problems = problems if problems is not None else {}
+
+    def add(doc: str, p: Path, top: Path) -> None:
+        real = os.path.realpath(p)
+        if doc in found:
+            if real_of[doc] == real:
+                return                    # the same file given twice
+            base = f"{_doc_id(os.fsdecode(top.name)) or 'input'}/{doc}"
+            doc, n = base, 2
+            while doc in found:
+                doc, n = f"{base}#{n}", n + 1
+        found[doc] = p
+        real_of[doc] = real
+
     for top in paths:
         top = Path(top)
-        if top.is_file():
-            found.setdefault(_doc_id(os.fsdecode(top.name)), top)
+        if top.is_file() or os.path.lexists(top) and not top.is_dir():
+            add(_doc_id(os.fsdecode(top.name)), top, top.parent)   # reading says what it is
             continue
         if not top.is_dir():
             raise FileNotFoundError(f"input not found: {top}")
-        seen: set[str] = set()
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+
+        def unlisted(e: OSError, top: Path = top) -> None:
+            rel = os.fsdecode(os.path.relpath(e.filename, top)).replace(os.sep, "/")
+            doc = _doc_id(rel) + "/"
+            problems[doc] = (f"cannot list this folder ({e.strerror or e}): the documents "
+                             "in it were not read")
+            found.setdefault(doc, Path(e.filename))
+            real_of.setdefault(doc, doc)
+
+        # the folders being walked, by real path: a link to one of them (or to an
+        # ancestor) is a loop, reported once; a link to a folder read elsewhere is not
+        seen: dict[str, str] = {}
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True, onerror=unlisted):
             real = os.path.realpath(dirpath)
-            if real in seen or real in skip_real:
+            rel = os.fsdecode(os.path.relpath(dirpath, top)).replace(os.sep, "/")
+            if real in skip_real:
                 dirnames[:] = []
                 continue
-            seen.add(real)
+            if real in seen:
+                dirnames[:] = []
+                if _is_ancestor(real, os.path.realpath(os.path.dirname(dirpath))):
+                    doc = _doc_id(rel) + "/"
+                    problems[doc] = (f"symbolic link loop: leads back to the folder "
+                                     f"{seen[real] or '.'} (read once, under that name)")
+                    found.setdefault(doc, Path(dirpath))
+                    real_of.setdefault(doc, doc)
+                continue
+            seen[real] = "" if rel == "." else _doc_id(rel)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for fn in filenames:
+            for fn in sorted(filenames):
                 if fn.startswith(".") or Path(fn).suffix.lower() not in SUFFIXES:
                     continue
                 p = Path(dirpath) / fn
-                if not p.is_file():          # dangling symlink
-                    continue
-                rel = os.fsdecode(os.path.relpath(p, top)).replace(os.sep, "/")
-                found.setdefault(_doc_id(rel), p)
+                add(_doc_id(os.fsdecode(os.path.relpath(p, top)).replace(os.sep, "/")), p, top)
     return sorted(found.items())
+
+
+def _is_ancestor(a: str, b: str) -> bool:
+    """Whether real path a is b or a folder above it."""
+    return b == a or b.startswith(a.rstrip(os.sep) + os.sep)
 
 
 def sniff_format(name: str, data: bytes) -> str:

@@ -105,13 +105,20 @@ def build_hostile(root: Path) -> dict[str, str]:
         .encode("cp1252"), "any")
     put("good-pdf/report.pdf", good_pdf, "ok")
     put("good-gbk.txt", CHINESE.encode("gb18030"), "ok")
-    # a file name that is not valid UTF-8: its doc id shows U+FFFD where the bad byte was
-    with open(os.path.join(os.fsencode(root), b"bad-\xff\xfe-name.txt"), "wb") as f:
-        f.write(CHINESE.encode("utf-8"))
-    expect["bad-\ufffd\ufffd-name.txt"] = "ok"
-    # a symlink loop: loop/again -> loop
+    # file names that are not valid UTF-8 and differ only in those bytes: two documents,
+    # each id showing its bytes escaped
+    for bad in (b"\xff\xfe", b"\xfe\xff"):
+        with open(os.path.join(os.fsencode(root), b"bad-" + bad + b"-name.txt"), "wb") as f:
+            f.write(CHINESE.encode("utf-8"))
+    expect["bad-\\xff\\xfe-name.txt"] = "ok"
+    expect["bad-\\xfe\\xff-name.txt"] = "ok"
+    # a folder link that loops (loop/again -> loop's parent) and a file link that does
+    # (self.txt -> self.txt): a failed row each, with the reason
     (root / "loop").mkdir()
     os.symlink("..", root / "loop" / "again")
+    expect["loop/again/"] = "fail"
+    os.symlink("self.txt", root / "self.txt")
+    expect["self.txt"] = "fail"
     if SEEDS.is_dir():
         (root / "seed").mkdir()
         for seed in sorted(SEEDS.glob("*.txt"))[:1]:
