@@ -132,7 +132,8 @@ class Linker:
         self.re_label_trim = c(conf["share_label_trim"])
         self.parts_of_sums: set[int] = set()      # ids of facts used as parts
         self._starts: list[int] | None = None     # facts' starts, for near()
-        self._labelled: dict[str, list[Fact]] = {}   # label -> labelled_candidates
+        self._labelled: dict[str, tuple[list[Fact], list[int]]] = {}   # labelled_candidates
+        self._part_index: tuple[int, dict[int, SumGroup]] | None = None   # group_of_part
 
     # ---- helpers -------------------------------------------------------------
     def scope(self, f: Fact, kind: str) -> tuple[int, int]:
@@ -1020,9 +1021,9 @@ class Linker:
                 return RatioGroup(p, num, whole, "ratio.share_of_named")
             c0, _ = self.scope(p, "clause")
             if self.re_share_bare.search(self.text[c0:p.start]):
-                for g in self.sum_groups:
-                    if any(f is num for f, _ in g.parts):
-                        return RatioGroup(p, num, g.total, "ratio.share_of_breakdown")
+                g = self.group_of_part(num)
+                if g is not None:
+                    return RatioGroup(p, num, g.total, "ratio.share_of_breakdown")
                 # a lone part after 其中: the whole is the figure before the 其中
                 s0, _ = self.scope(p, "semi")
                 kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
@@ -1056,8 +1057,8 @@ class Linker:
         # by c0. Only a figure starting within 2*len+6 characters after an occurrence of
         # the label can qualify: those are found once per label, instead of testing every
         # earlier figure for every 占 phrase (quadratic in the text's size)
-        facts = self.labelled_candidates(label)
-        k = bisect.bisect_right([f.start for f in facts], c0) - 1
+        facts, starts = self.labelled_candidates(label)
+        k = bisect.bisect_right(starts, c0) - 1
         while k >= 0:
             f, k = facts[k], k - 1
             if f.end > c0 or f.kind not in kinds or f is num or f.per_unit:
@@ -1067,9 +1068,21 @@ class Linker:
                 return f
         return None
 
-    def labelled_candidates(self, label: str) -> list[Fact]:
+    def group_of_part(self, f: Fact) -> SumGroup | None:
+        """The first sum group that has f among its parts (an index, not a scan of every
+        group per percentage)."""
+        if self._part_index is None or self._part_index[0] != len(self.sum_groups):
+            first: dict[int, SumGroup] = {}
+            for g in self.sum_groups:
+                for part, _ in g.parts:
+                    first.setdefault(id(part), g)
+            self._part_index = (len(self.sum_groups), first)
+        return self._part_index[1].get(id(f))
+
+    def labelled_candidates(self, label: str) -> tuple[list[Fact], list[int]]:
         """The facts (in order) that start within len(label)+6 characters after the end
-        of an occurrence of label: a superset of those labelled_whole accepts."""
+        of an occurrence of label, a superset of those labelled_whole accepts; and their
+        starts."""
         got = self._labelled.get(label)
         if got is None:
             n, seen = len(label), {}
@@ -1078,7 +1091,8 @@ class Linker:
                 for f in self.near(o + n, o + 2 * n + 6):
                     seen[id(f)] = f
                 o = self.text.find(label, o + 1)
-            got = self._labelled[label] = sorted(seen.values(), key=lambda f: f.start)
+            facts = sorted(seen.values(), key=lambda f: f.start)
+            got = self._labelled[label] = (facts, [f.start for f in facts])
         return got
 
     def run(self) -> Links:
