@@ -273,7 +273,12 @@ class Linker:
             sec = self.layout.section_at(w.start)
             if sec.level > 0:
                 reach = min(reach, sec.end)
-            sort = [f for f in stock[i + 1:] if f.start < reach and _same_sort(w, f)]
+            sort = []      # stock is sorted by start: stop at reach, no copy of the tail
+            for j in range(i + 1, len(stock)):
+                if stock[j].start >= reach:
+                    break
+                if _same_sort(w, stock[j]):
+                    sort.append(stock[j])
             k = 0
             while k < len(sort):
                 if id(sort[k]) not in starts:

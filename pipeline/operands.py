@@ -89,6 +89,14 @@ class Operands:
         self.starts = [f.start for f in self.stock]
         self.percents = [f for f in linker.facts if f.kind == "percent"]
         self._cache: dict[tuple[str, int], object] = {}   # per-figure answers asked many times
+        # lookups by offset: the facts do not overlap, so sorted by start their ends are
+        # sorted too; asking per percentage must not scan every figure of a long text
+        ordered = lambda xs: all(x <= y for x, y in zip(xs, xs[1:]))
+        self._pct_ends = [q.end for q in self.percents]
+        self._indexed = (ordered([f.end for f in self.stock])
+                         and ordered([q.start for q in self.percents]) and ordered(self._pct_ends))
+        self._cued: tuple[list[Fact], list[int], list[int]] | None = None
+        self._by_label: dict[str, tuple[list[Fact], list[int]]] = {}
         # the total of each breakdown, by the id of its parts
         self.total_of_part: dict[int, Fact] = {}
         for g in linker.sum_groups:
@@ -116,9 +124,17 @@ class Operands:
         a = self.run_of(p)
         # a growth rate (…231.94亿元,增长11.6%,占总支出的86.7%) describes the figure before it
         # and does not end its run
-        prev = [q.end for q in self.percents if a <= q.start and q.end <= p.start
-                and q.percent_kind != "growth"]
-        a = max(prev) if prev else a
+        if self._indexed:     # the last such percentage: back from the last ending by p.start
+            k = bisect.bisect_right(self._pct_ends, p.start) - 1
+            while k >= 0 and self.percents[k].start >= a:
+                if self.percents[k].percent_kind != "growth":
+                    a = self.percents[k].end
+                    break
+                k -= 1
+        else:
+            prev = [q.end for q in self.percents if a <= q.start and q.end <= p.start
+                    and q.percent_kind != "growth"]
+            a = max(prev) if prev else a
         cands = self._span(a, p.start)
         ids = {id(f) for f in cands}
         out = []
@@ -201,12 +217,43 @@ class Operands:
         label = self.named_whole(p)
         if label is None:
             return []
-        out = []
-        for f in reversed(self._span(0, p.start)):
-            a, _ = self.lk.scope(f, "clause")
-            if label in self.lk.text[a:f.start][-len(label) - 8:]:
-                out.append(f)
-        return out
+        if not self._indexed:
+            return [f for f in reversed(self._span(0, p.start)) if self._stated_after(label, f)]
+        facts, ends = self._after_label(label)
+        return list(reversed(facts[:bisect.bisect_right(ends, p.start)]))
+
+    def _stated_after(self, label: str, f: Fact) -> bool:
+        a, _ = self.lk.scope(f, "clause")
+        return label in self.lk.text[a:f.start][-len(label) - 8:]
+
+    def _after_label(self, label: str) -> tuple[list[Fact], list[int]]:
+        """The stock figures stated right after label (in order) and their ends, found once
+        per label: only a figure starting within 2*len(label)+8 characters after one of its
+        occurrences can be, instead of testing every earlier figure for every percentage."""
+        got = self._by_label.get(label)
+        if got is None:
+            n, text, seen = len(label), self.lk.text, {}
+            o = text.find(label)
+            while o >= 0:
+                lo = bisect.bisect_left(self.starts, o + n)
+                hi = bisect.bisect_right(self.starts, o + 2 * n + 8)
+                for f in self.stock[lo:hi]:
+                    seen[id(f)] = f
+                o = text.find(label, o + 1)
+            facts = [f for f in sorted(seen.values(), key=lambda f: f.start)
+                     if self._stated_after(label, f)]
+            got = self._by_label[label] = (facts, [f.end for f in facts])
+        return got
+
+    def _cued_in(self, a: int, b: int) -> list[Fact]:
+        """The whole-cued figures of _span(a, b), in order, by bisection."""
+        if not self._indexed:
+            return [f for f in self._span(a, b) if self.whole_cued(f)]
+        if self._cued is None:
+            cued = [f for f in self.stock if self.whole_cued(f)]
+            self._cued = (cued, [f.start for f in cued], [f.end for f in cued])
+        cued, starts, ends = self._cued
+        return cued[bisect.bisect_left(starts, a):bisect.bisect_right(ends, b)]
 
     def agrees_with_label(self, p: Fact, d: Fact) -> bool:
         """A whole that p's 占 phrase names must be stated under that name (占预算安排的27.1%
@@ -282,7 +329,7 @@ class Operands:
             if t is not None:
                 out.append(t)
             a, _ = lk.scope(p, "line")
-            out += [f for f in reversed(self._span(a, n.start)) if self.whole_cued(f)]
+            out += reversed(self._cued_in(a, n.start))
             return out
         if tier == "sentence":
             a, _ = lk.scope(p, "sentence")
@@ -292,7 +339,7 @@ class Operands:
             return list(reversed(self._span(a, n.start)))
         if tier == "earlier":
             a, _ = lk.scope(p, "line")
-            return [f for f in reversed(self._span(0, a)) if self.whole_cued(f)][:3]
+            return list(reversed(self._cued_in(0, a)[-3:]))
         raise ValueError(tier)
 
     def readings(self, p: Fact) -> list[Reading]:
