@@ -97,6 +97,7 @@ class Operands:
                          and ordered([q.start for q in self.percents]) and ordered(self._pct_ends))
         self._cued: tuple[list[Fact], list[int], list[int]] | None = None
         self._by_label: dict[str, tuple[list[Fact], list[int]]] = {}
+        self._bare_share: dict[tuple[int, int], bool] = {}
         # the total of each breakdown, by the id of its parts
         self.total_of_part: dict[int, Fact] = {}
         for g in linker.sum_groups:
@@ -206,7 +207,7 @@ class Operands:
     def named_whole(self, p: Fact) -> str | None:
         """The head noun of the whole p's 占 phrase names: it ends a Chinese noun phrase, so
         财政支出总量 and 总支出 both name 支出."""
-        words = self.whole_words(p)
+        words = self._memo("words", p, lambda: self.whole_words(p))   # asked per candidate
         return words[-2:] if words else None
 
     def labelled(self, p: Fact, n: Fact) -> list[Fact]:
@@ -267,6 +268,12 @@ class Operands:
     def bare_share_of(self, p: Fact, n: Fact) -> bool:
         """A bare 占P% belongs to the figure right before it (咨询类124599件,占63.72%), not to one
         the clause has moved on from (34个子项已完成…,包括在园幼儿占比达到45%)."""
+        key = (id(p), id(n))           # asked for every candidate whole: worked out once
+        if key not in self._bare_share:
+            self._bare_share[key] = self._bare_share_of(p, n)
+        return self._bare_share[key]
+
+    def _bare_share_of(self, p: Fact, n: Fact) -> bool:
         c0, _ = self.lk.scope(p, "clause")
         k = self.lk.text.rfind("占", n.end, p.start)
         if k < 0:
