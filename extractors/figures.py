@@ -145,6 +145,17 @@ def _row_triples(doc: str, rule: Rule, text: str, layout: Layout, rules: Rules,
     if not _NUMBER_RUN.search(text):          # no two numbers side by side: nothing to try
         return out
     cue = rules.compile(rule.get("caption")) if rule.get("caption") else None
+    # the figure holding a span: facts do not overlap, so it is the last one starting at or
+    # before the span (a bisect; scanning every figure per row was quadratic in the text)
+    by_start = sorted(facts, key=lambda f: f.start)
+    starts = [f.start for f in by_start]
+    apart = all(f.end <= g.start for f, g in zip(by_start, by_start[1:]))
+
+    def holding(sp: tuple[int, int]) -> Fact | None:
+        if not apart:
+            return next((f for f in facts if f.start <= sp[0] and sp[1] <= f.end), None)
+        k = bisect.bisect_right(starts, sp[0]) - 1
+        return by_start[k] if k >= 0 and sp[1] <= by_start[k].end else None
     done_upto = -1
     last_plan = -10**9
     for m in rule.pattern.finditer(text, overlapped=True):
@@ -155,7 +166,7 @@ def _row_triples(doc: str, rule: Rule, text: str, layout: Layout, rules: Rules,
             continue
         # a and b may be figures already (a table's cells in a unit its row names): the
         # triple then only says which is planned and which is done
-        have = [next((f for f in facts if f.start <= sp[0] and sp[1] <= f.end), None) for sp in spans[:2]]
+        have = [holding(sp) for sp in spans[:2]]
         if any(h is None and _overlaps(sp, taken) for h, sp in zip(have, spans[:2])) or \
                 any(h is not None and h.kind not in ("count", "target", "actual") for h in have):
             continue
