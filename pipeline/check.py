@@ -16,6 +16,7 @@ from pipeline.segment import Layout
 from pipeline.types import Check, Fact, Quantity
 
 HUNDRED = Decimal(100)
+EVIDENCE_MAX = 1500      # characters: past this, a far whole is quoted, not spanned
 
 
 def _q(f: Fact) -> Quantity:
@@ -115,9 +116,15 @@ class Checker:
         p = g.percent
         figs = [f for f in (den, num, p) if f is not None]
         ev, a, b = self.evidence(figs)
+        other = {}
+        if den is not None and len(ev) > EVIDENCE_MAX:
+            # a whole stated paragraphs before: the evidence is the rate's own sentences and the
+            # whole's sentence goes beside it, so evidence does not grow with the text between
+            ev, a, b = self.evidence([f for f in (num, p) if f is not None])
+            other["whole_evidence"] = self.evidence([den])[0][:300]
         c = Check(doc=self.doc, kind="ratio", verdict="unverifiable", reported=p.value, computed=None,
                   evidence=ev, start=a, end=b, rule=rule, project=p.project, reason=g.reason,
-                  figures=[(f.start, f.end) for f in figs])
+                  figures=[(f.start, f.end) for f in figs], other=other)
         if num is not None:
             c.numerator = num.value
         if den is not None:
