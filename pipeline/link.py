@@ -265,7 +265,7 @@ class Linker:
         out = []
         starts: dict[int, str | None] = {}          # run_start per figure, asked once
         for i, w in enumerate(stock):
-            cued = self.whole_stated(w)
+            cued = None                             # whole_stated(w), asked only on a match
             # the parts follow within a few paragraphs (■按项目类别统计:… in the lines below)
             reach = w.end
             for _ in range(4):
@@ -281,14 +281,20 @@ class Linker:
                     sort.append(stock[j])
             k = 0
             while k < len(sort):
-                if id(sort[k]) not in starts:
-                    starts[id(sort[k])] = self.run_start(sort[k])
-                start = starts[id(sort[k])]
-                # an uncued whole needs its list announced (其中, 按…统计:, 从…看); a stated whole
-                # may be followed by its parts in its own sentence (受理2917件,已处理2349件,正在办理568件)
-                follows = k == 0 and cued and self.scope(w, "sentence") == self.scope(sort[0], "sentence")
-                ok = start == "marker" or (start == "sentence" and cued) or follows
-                j = self.partition_end(w, sort, k, taken) if ok else None
+                # the arithmetic first (cheap, and rarely met), then what the words allow
+                j = self.partition_end(w, sort, k, taken)
+                if j is not None:
+                    if id(sort[k]) not in starts:
+                        starts[id(sort[k])] = self.run_start(sort[k])
+                    start = starts[id(sort[k])]
+                    if cued is None:
+                        cued = self.whole_stated(w)
+                    # an uncued whole needs its list announced (其中, 按…统计:, 从…看); a stated
+                    # whole may be followed by its parts in its own sentence (受理2917件,已处理
+                    # 2349件,正在办理568件)
+                    follows = k == 0 and cued and self.scope(w, "sentence") == self.scope(sort[0], "sentence")
+                    if not (start == "marker" or (start == "sentence" and cued) or follows):
+                        j = None
                 if j is None:
                     k += 1
                     continue

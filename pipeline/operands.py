@@ -88,7 +88,7 @@ class Operands:
         self.stock.sort(key=lambda f: f.start)
         self.starts = [f.start for f in self.stock]
         self.percents = [f for f in linker.facts if f.kind == "percent"]
-        self._cache: dict[tuple[str, int], object] = {}   # per-figure answers asked many times
+        self._cache: dict[tuple, object] = {}   # per-figure answers asked many times
         # lookups by offset: the facts do not overlap, so sorted by start their ends are
         # sorted too; asking per percentage must not scan every figure of a long text
         ordered = lambda xs: all(x <= y for x, y in zip(xs, xs[1:]))
@@ -385,7 +385,11 @@ class Operands:
     def vetoed(self, p: Fact, r: Reading) -> bool:
         """The wording contradicts the reading: the 占 phrase names another whole, or a bare
         share belongs to another figure."""
-        return not self.agrees_with_label(p, r.denominator) or not self.bare_share_of(p, r.numerator)
+        key = ("veto", id(p), id(r.numerator), id(r.denominator))
+        if key not in self._cache:
+            self._cache[key] = not self.agrees_with_label(p, r.denominator) or \
+                not self.bare_share_of(p, r.numerator)
+        return self._cache[key]
 
     def firm_structural(self, p: Fact, r: Reading) -> bool:
         """A reading no wording gave that is firm all the same: the whole of the breakdown the
