@@ -43,6 +43,7 @@ _COMMA = regex.compile(r"[,，]")
 _GAP_NOISE = regex.compile(r"[\s、]")
 STOCK_KINDS = ("count", "target", "actual", "amount")
 TIERS = ("named", "labelled", "clause", "column", "bracket", "whole", "sentence", "paragraph", "earlier")
+TIER_WIDTH = 12
 NEAR_TIERS = ("named", "labelled", "clause", "column", "bracket")
 
 
@@ -359,7 +360,9 @@ class Operands:
         seen: set[tuple[int, int]] = set()
         for tier in TIERS:
             for n in nums:
-                for d in self._tier(tier, p, n):
+                # the nearest few of a tier: a reader does not look further, and a long
+                # paragraph would make each rate cost as much as its text
+                for d in self._tier(tier, p, n)[:TIER_WIDTH]:
                     key = (id(n), id(d))
                     if d is n or key in seen or not d.value or not same_quantity(n, d):
                         continue

@@ -166,12 +166,14 @@ def _rebuild_blank_separated(text: str) -> str:
         if not rows[k] and rows[k - 1] and rows[k + 1] and "\n" not in blocks[k].strip() \
                 and len(blocks[k].strip()) <= 20:
             rows[k] = True
-    out = ""
+    out: list[str] = []
     for k, b in enumerate(blocks):
         if rows[k]:
             b = "\t".join(c.strip() for c in b.split("\n\n"))
-        out += ("\n" if rows[k] and k and rows[k - 1] else "\n\n\n") + b if out else b
-    return out
+        if k:
+            out.append("\n" if rows[k] and rows[k - 1] else "\n\n\n")
+        out.append(b)
+    return "".join(out)
 
 
 def rebuild(text: str) -> str:
