@@ -16,6 +16,8 @@ table: a run needs two rows at least.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import regex as re
 
 _PIPE = re.compile(r"\s*\|\s*")
@@ -34,17 +36,25 @@ def _piped_cells(line: str) -> list[str] | None:
     return cells if len(cells) >= 2 else None
 
 
-def _rebuild_piped(lines: list[str]) -> list[str]:
+def _rebuild_runs(lines: list[str], cells_of: Callable[[str], list[str] | None],
+                  with_header: bool = False) -> list[str]:
+    """Runs of two lines or more that cells_of splits into cells become TAB rows and a blank
+    line; with_header, a line of headings just above the run becomes its header row and the
+    rows get back the blank cells a printed table leaves (see _align)."""
     out: list[str] = []
     i = 0
     while i < len(lines):
         j = i
         rows = []
-        while j < len(lines) and (cells := _piped_cells(lines[j])) is not None:
-            rows.append("\t".join(cells))
+        while j < len(lines) and (cells := cells_of(lines[j])) is not None:
+            rows.append(cells)
             j += 1
         if len(rows) >= 2:
-            out += rows + [""]
+            head = _header_cells(out[-1]) if with_header and out else None
+            if head is not None:
+                out[-1] = "\t".join(head)
+                rows = [_align(r, head) for r in rows]
+            out += ["\t".join(r) for r in rows] + [""]
             i = j
         else:
             out.append(lines[i])
@@ -126,28 +136,6 @@ def _align(cells: list[str], head: list[str]) -> list[str]:
     return cells
 
 
-def _rebuild_spaced(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        j = i
-        rows = []
-        while j < len(lines) and (cells := _spaced_cells(lines[j])) is not None:
-            rows.append("\t".join(cells))
-            j += 1
-        if len(rows) >= 2:
-            head = _header_cells(out[-1]) if out else None
-            if head is not None:
-                out[-1] = "\t".join(head)
-                rows = ["\t".join(_align(r.split("\t"), head)) for r in rows]
-            out += rows + [""]
-            i = j
-        else:
-            out.append(lines[i])
-            i += 1
-    return out
-
-
 def _rebuild_blank_separated(text: str) -> str:
     """Rows of cells apart by one blank line, rows apart by two (a page's table copied as
     text): each row whose cells hold two figures or more becomes a TAB row."""
@@ -181,5 +169,5 @@ def rebuild(text: str) -> str:
     text = _rebuild_blank_separated(text)
     lines = text.split("\n")
     if "|" in text:
-        lines = _rebuild_cell_lines(_rebuild_piped(lines))
-    return "\n".join(_rebuild_spaced(lines))
+        lines = _rebuild_cell_lines(_rebuild_runs(lines, _piped_cells))
+    return "\n".join(_rebuild_runs(lines, _spaced_cells, with_header=True))
