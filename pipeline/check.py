@@ -85,12 +85,13 @@ class Checker:
                     c.reason = f"read as {num.text}/{den.text} ({source})" + (
                         f"; tried {len(tried) - 1} other reading(s)" if len(tried) > 1 else "")
                 return c
-        if not tried or g.numerator is None or g.denominator is None or not g.denominator.value:
-            first = tried[0] if tried else (g.numerator, g.denominator, g.rule)
-            c = self._ratio_check(g, *first) if tried else self._ratio_check(g, g.numerator, None, g.rule)
-            if tried:
-                c.verdict, c.computed = "unverifiable", None
-                c.reason = f"no reading of the stated figures gives {p.text} (tried {len(tried)})"
+        if g.numerator is None or g.denominator is None or not g.denominator.value:
+            # no wording's reading to refute: show the first reading tried, if any
+            if not tried:
+                return self._ratio_check(g, g.numerator, g.denominator, g.rule)
+            c = self._ratio_check(g, *tried[0])
+            c.computed = None
+            c.reason = f"no reading of the stated figures gives {p.text} (tried {len(tried)})"
             return c
         c = self._ratio_check(g, g.numerator, g.denominator, g.rule)
         c.discrepancy = abs(c.computed - p.value)
