@@ -1,11 +1,12 @@
 """Real pages hold their score: a ratchet over ../shared/realdev (48 public pages, gold by hand)
-and, where its texts have been fetched, corpus/real (35 fresh pages, gold by hand).
+and, where their texts have been fetched, corpus/real and corpus/real2 (35 and 28 fresh pages,
+gold by hand).
 
 The floors are in tests/real_scores.yaml, per category over the whole set, with the audit's
 precision and recall apart: a false alarm costs as much as a missed error. Raise them with
 `python tests/test_realdev.py --update` (they only ever go up). realdev's texts are written by
-others and stay in ../shared; corpus/real/texts is git-ignored (fetch it from index.yaml), so
-the fresh set is checked only where it is present.
+others and stay in ../shared; corpus/real*/texts are git-ignored (fetch them from index.yaml), so
+the fresh sets are checked only where they are present.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = {
     "realdev": ROOT.parent / "shared" / "realdev",
     "fresh": ROOT / "corpus" / "real",
+    "fresh2": ROOT / "corpus" / "real2",
 }
 FLOORS = Path(__file__).with_name("real_scores.yaml")
 
