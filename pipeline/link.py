@@ -267,9 +267,7 @@ class Linker:
         for i, w in enumerate(stock):
             cued = None                             # whole_stated(w), asked only on a match
             # the parts follow within a few paragraphs (■按项目类别统计:… in the lines below)
-            reach = w.end
-            for _ in range(4):
-                reach = self.layout.scope(min(reach + 1, len(self.text)), "line")[1]
+            reach = self.layout.lines_after(w.end, 3)     # its own line and the next three
             sec = self.layout.section_at(w.start)
             if sec.level > 0:
                 reach = min(reach, sec.end)

@@ -59,6 +59,12 @@ class Layout:
     # has thousands of sections and tables, asked about once per figure
     _index: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
+    def lines_after(self, offset: int, n: int) -> int:
+        """The end of the n-th line after the one offset is in (the text's end if fewer)."""
+        pos = self._delims["line"]
+        i = bisect.bisect_left(pos, offset) + n
+        return pos[i] if i < len(pos) else len(self.text)
+
     def scope(self, offset: int, kind: str, end: int | None = None) -> tuple[int, int]:
         """The span of the clause/semi/sentence/cell/line around [offset, end)."""
         pos = self._delims[kind]
