@@ -96,7 +96,7 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
     prefix, suffix = v.around(rule.scope)
     dist, length = 0, 0
     if rule.before is not None:
-        m = rule.before.search(prefix)
+        m = rule.before_whole.match(prefix) if rule.before_whole is not None else rule.before.search(prefix)
         if not m:
             return None
         dist, length = len(prefix) - m.end(), m.end() - m.start()

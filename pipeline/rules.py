@@ -58,6 +58,9 @@ class Rule:
     in_table: bool | None = None
     section_lead: bool = False
     in_title: bool = False
+    # `before` spanning its whole scope (^…$) can only match all of it: a forward match from the
+    # scope's start answers it, failing at once where the head does not fit
+    before_whole: regex.Pattern | None = None
     sets: tuple = ()                      # the (attribute, value) pairs a context rule sets
 
     def __post_init__(self) -> None:
@@ -187,6 +190,30 @@ def load(dir_: str | Path | None = None) -> Rules:
     return rules
 
 
+def _spans_whole(pattern: str) -> bool:
+    """Anchored at both ends with no alternation outside brackets (^(?:…|…)…$)."""
+    if not (pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")):
+        return False
+    depth, klass, i = 0, False, 1
+    while i < len(pattern) - 1:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if klass:
+            klass = c != "]"
+        elif c == "[":
+            klass = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return False
+        i += 1
+    return True
+
+
 def _rule(stem: str, i: int, data: dict, pieces: dict[str, str], seen: set[str]) -> Rule:
     where = f"rules/{stem}.yaml rule #{i + 1}"
     if not isinstance(data, dict) or "id" not in data:
@@ -220,6 +247,8 @@ def _rule(stem: str, i: int, data: dict, pieces: dict[str, str], seen: set[str])
     rule = Rule(id=rid, name=str(data.get("name", rid)), type=type_, file=stem, data=data,
                 pattern=comp("pattern"), before=comp("before"), after=comp("after"),
                 caption=comp("caption"), header=comp("header"), list_cue=comp("list_cue"))
+    if _spans_whole(str(data.get("before", ""))):
+        rule.before_whole = regex.compile(expand(str(data["before"]), pieces), regex.V1)
     if type_ in ("figure", "negative") and rule.pattern is None:
         raise RulesError(f"{where}: a {type_} rule needs a pattern")
     if type_ == "context" and not (rule.before or rule.after):

@@ -127,3 +127,17 @@ def test_duplicate_ids_rejected(tmp_path):
 def test_every_figure_offset_points_at_its_text():
     text, facts = run("截至9月底,已完工49个,完成率82%;投入资金近20亿元,惠及4.2万人。")
     assert facts and all(text[f.start:f.end] == f.text for f in facts)
+
+
+def test_a_before_pattern_spanning_its_scope_is_matched_forward_with_the_same_answer():
+    from pipeline.rules import _spans_whole, load
+    assert _spans_whole(r"^(?:今年|明年)[,，](?:(?!已)[^\n])*$")
+    assert not _spans_whole(r"^今年|计划$")            # alternation at the top: not anchored whole
+    assert not _spans_whole(r"计划[^,，]{0,6}$")
+    rules = load()
+    whole = [r for r in rules.rules if r.before_whole is not None]
+    assert whole, "some rules' before spans its scope"
+    for prefix in ("今年,县里将新建", "截至9月底,已建成", "今年,", ""):
+        for r in whole:
+            a, b = r.before.search(prefix), r.before_whole.match(prefix)
+            assert (a is None) == (b is None) and (a is None or a.span() == b.span()), (r.id, prefix)
