@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import regex
 
@@ -111,7 +111,7 @@ class Operands:
         j = bisect.bisect_left(self.starts, b, lo=i)
         return [f for f in self.stock[i:j] if f.end <= b]
 
-    def _memo(self, name: str, f: Fact, compute):
+    def _memo(self, name: str, f: Fact, compute: Callable[[], Any]) -> Any:
         key = (name, id(f))
         if key not in self._cache:
             self._cache[key] = compute()
