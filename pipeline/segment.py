@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Callable
 
 import regex
 
@@ -122,15 +123,22 @@ class Layout:
 
     def in_title(self, start: int, end: int) -> bool:
         """Whether [start, end) lies within a heading's title (level > 0)."""
-        key = ("title_max", len(self.sections))
-        cached = self._index.get("title_max")
-        if cached is None or cached[0] != key:
-            heads = sorted((s.start, s.title_end) for s in self.sections if s.level > 0)
+        return self._covered("title_max", len(self.sections),
+                             lambda: [(s.start, s.title_end) for s in self.sections if s.level > 0],
+                             start, end)
+
+    def _covered(self, name: str, size: int, spans: Callable[[], list[tuple[int, int]]],
+                 start: int, end: int) -> bool:
+        """Whether [start, end) lies within one of the spans: the spans sorted by start, each
+        with the furthest end of any span starting so far, built once (rebuilt when size moves)."""
+        cached = self._index.get(name)
+        if cached is None or cached[0] != (name, size):
+            ordered = sorted(spans())
             reach, m = [], -1
-            for _, te in heads:          # the furthest title end of any heading so far
-                m = max(m, te)
+            for _, b in ordered:
+                m = max(m, b)
                 reach.append(m)
-            cached = self._index["title_max"] = (key, ([a for a, _ in heads], reach))
+            cached = self._index[name] = ((name, size), ([a for a, _ in ordered], reach))
         starts, reach = cached[1]
         i = bisect.bisect_right(starts, start)
         return i > 0 and reach[i - 1] >= end
@@ -170,18 +178,7 @@ class Layout:
         return cached[1]
 
     def in_boilerplate(self, start: int, end: int) -> bool:
-        key = ("boiler", len(self.boilerplate))
-        cached = self._index.get("boiler")
-        if cached is None or cached[0] != key:
-            spans = sorted(self.boilerplate)
-            reach, m = [], -1
-            for _, b in spans:           # the furthest end of any span starting so far
-                m = max(m, b)
-                reach.append(m)
-            cached = self._index["boiler"] = (key, ([a for a, _ in spans], reach))
-        starts, reach = cached[1]
-        i = bisect.bisect_right(starts, start)
-        return i > 0 and reach[i - 1] >= end
+        return self._covered("boiler", len(self.boilerplate), lambda: list(self.boilerplate), start, end)
 
     def table_at(self, offset: int) -> Table | None:
         key = ("tables", len(self.tables))
