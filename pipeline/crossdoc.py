@@ -12,7 +12,6 @@ token sets overlap enough (Jaccard) or one is wholly contained in the other.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -362,7 +361,6 @@ class _Grouper:
         # the other side: the latest document's value when it differs from the first,
         # else the latest value that does
         b = p.values[latest_i] if latest_i else p.values[-1]
-        b_doc = latest_doc if latest_i else b.docs[-1][0]
         ta, tb = a.value, b.value
         ev_a, s_a, e_a, figs_a = a.ev
         ev_b, s_b, e_b, figs_b = b.ev
@@ -456,19 +454,29 @@ def cross_doc_streamed(documents: Iterable[dict[str, Any]],
         yield from g.findings()
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file; a missing file is an empty table."""
+def sized_jsonl(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
+    """(row, bytes of its line) of a JSON Lines file, one at a time; a missing file is an
+    empty table. The one reader of OUT's tables (read_jsonl, iter_jsonl, export, report)."""
     if not path.exists():
-        return []
-    rows = []
-    with path.open(encoding="utf-8") as fh:
+        return
+    with path.open("rb") as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to rewrite it") from e
-    return rows
+                    yield orjson.loads(line), len(line)
+                except orjson.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
+                                     "rewrite it") from e
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON Lines file, one at a time."""
+    return (r for r, _ in sized_jsonl(path))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSON Lines file; a missing file is an empty table."""
+    return list(iter_jsonl(path))
 
 
 def cross_doc_for_run(out: Path) -> list[Check]:

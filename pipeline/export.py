@@ -16,16 +16,15 @@ import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from pipeline.crossdoc import read_jsonl
+from pipeline.crossdoc import iter_jsonl as _rows, read_jsonl, sized_jsonl as _sized_rows
 
 TABLES = ("documents", "records", "facts", "checks")
 
@@ -124,25 +123,6 @@ WIDTH_SAMPLE = 2000                 # rows whose widths set the columns'
 
 class OutputNote(UserWarning):
     """An output left out on purpose (the run prints it as a warning, not a failure)."""
-
-
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
-    """A JSON Lines table one row at a time; a missing file is an empty table."""
-    return (r for r, _ in _sized_rows(path))
-
-
-def _sized_rows(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
-    """(row, bytes of its line) of a JSON Lines table."""
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield orjson.loads(line), len(line)
-                except orjson.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
-                                     "rewrite it") from e
 
 
 @dataclass

@@ -23,9 +23,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import orjson
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup, escape
+
+from pipeline.crossdoc import iter_jsonl as _read
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CONTEXT = 24          # characters shown around a figure that lies outside the evidence span
@@ -272,18 +273,6 @@ DOC_KEYS = ("doc", "status", "error", "format", "script", "city", "province", "y
             "period_end", "duplicate_of")
 
 
-def _read(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON Lines file, one at a time; a missing file is an empty table."""
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
-                                     "rewrite it") from e
 
 
 class _Top:

@@ -391,7 +391,7 @@ def _lines(boxes: list[_Box]) -> list[OcrLine]:
     out = []
     for line in _group(boxes):
         height = median(b.bottom - b.top for b in line)
-        text = ""
+        text, prev_x1 = "", 0.0
         for b in line:
             gap = b.x0 - prev_x1 if text else 0
             text += (" " if text and gap > 0.5 * height else "") + b.text
