@@ -27,6 +27,7 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
 from pipeline.crossdoc import iter_jsonl as _read
+from pipeline.write import run_folder
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CONTEXT = 24          # characters shown around a figure that lies outside the evidence span
@@ -457,7 +458,7 @@ def build_views(out: Path) -> dict[str, Any]:
     by_city = counts_by_city(meta.values(), _read(out / "checks.jsonl"))
     return {
         # no timestamp: a re-run over unchanged inputs gives a byte-identical page
-        "out": out.resolve().name,
+        "out": run_folder(out).name,
         "summary": {"documents": len(order), "ok": len(ok), "failed": len(failed),
                     "reposts": len(dup), "repost_checks": repost_checks,
                     "facts": n_facts, "records": n_records,

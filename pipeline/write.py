@@ -253,6 +253,16 @@ class CheckSpool:
         return len(self.keys)
 
 
+STAGE_PREFIX = ".tmp-"      # a stage folder inside OUT, where a generation is built
+
+
+def run_folder(folder: Path) -> Path:
+    """The run folder OUT a folder stands for: OUT itself, or the OUT a stage was made in
+    (post-run steps see the stage, but what they write names the run)."""
+    folder = Path(folder).resolve()
+    return folder.parent if folder.name.startswith(STAGE_PREFIX) else folder
+
+
 class OutputWriter:
     """Appends rendered entries, in the order given, to OUT/.tmp-*/; `commit` moves the
     files into OUT."""
@@ -260,7 +270,7 @@ class OutputWriter:
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.out))
+        self.tmp = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=self.out))
         self.texts = self.tmp / "texts"
         self.texts.mkdir()
         # binary: a document's rows are then a byte range we know without tell()

@@ -77,3 +77,23 @@ def test_same_bytes_across_hash_seeds_workers_and_resume(tmp_path):
         assert got.keys() == a.keys()
         diff = [k for k in a if a[k] != got[k]]
         assert not diff, f"run {other} differs from run a in {diff}"
+
+
+def test_the_report_names_the_run_folder_not_its_stage(tmp_path):
+    """report.html is built in a stage folder (OUT/.tmp-*) but names OUT, so two runs over
+    the same inputs into the same OUT write the same page."""
+    from pipeline.write import STAGE_PREFIX, run_folder
+    assert run_folder(tmp_path / f"{STAGE_PREFIX}abc") == tmp_path.resolve()
+    assert run_folder(tmp_path) == tmp_path.resolve()
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(CORPUS / "01_luoyang_2022_banian.txt", src / "a.txt")
+    out, pages = tmp_path / "out", []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(src), "-o", str(out),
+                            "--force", "-q"], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        pages.append((out / "report.html").read_bytes())
+    assert pages[0] == pages[1]
+    assert b"run folder out " in pages[0]
