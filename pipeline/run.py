@@ -449,16 +449,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     dropped, OUT left whole, the message printed."""
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
-    try:
-        old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
-    except ValueError:                 # not the main thread: leave signals alone
+    with write.signals_handled((signal.SIGTERM, signal.SIGHUP), interrupt):
         yield
-        return
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, console: Any,

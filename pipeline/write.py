@@ -23,7 +23,7 @@ import tempfile
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
@@ -218,13 +218,12 @@ _HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C, kill (SIGTERM) and hang-up while the renames of a commit run, so OUT
-    never mixes two runs' files; a signal that arrived is acted on afterwards."""
-    caught: list[int] = []
+def signals_handled(signals: tuple[signal.Signals, ...], handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """Run the block with handler on these signals, the old handlers back afterwards; off the
+    main thread (where signals cannot be set, nor arrive) the block runs as it is."""
     try:
-        old = {s: signal.signal(s, lambda n, f: caught.append(n)) for s in _HELD_SIGNALS}
-    except ValueError:       # not the main thread: signals cannot arrive here anyway
+        old = {s: signal.signal(s, handler) for s in signals}
+    except ValueError:
         yield
         return
     try:
@@ -232,7 +231,18 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        if caught:          # now with the handler the signal would have met
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C, kill (SIGTERM) and hang-up while the renames of a commit run, so OUT
+    never mixes two runs' files; a signal that arrived is acted on afterwards."""
+    caught: list[int] = []
+    try:
+        with signals_handled(_HELD_SIGNALS, lambda n, f: caught.append(n)):
+            yield
+    finally:
+        if caught:      # now with the handler the signal would have met
             signal.raise_signal(caught[0])
 
 
