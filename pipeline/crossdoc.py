@@ -24,6 +24,7 @@ import orjson
 
 from extractors.category import segment
 from pipeline.types import Check
+from pipeline.write import read_jsonl
 
 JACCARD_MIN = 0.5
 CONTAIN_MIN_TOKENS = 2      # containment alone needs at least this many shared tokens
@@ -452,31 +453,6 @@ def cross_doc_streamed(documents: Iterable[dict[str, Any]],
             if stated:
                 g.add(stated)
         yield from g.findings()
-
-
-def sized_jsonl(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
-    """(row, bytes of its line) of a JSON Lines file, one at a time; a missing file is an
-    empty table. The one reader of OUT's tables (read_jsonl, iter_jsonl, export, report)."""
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield orjson.loads(line), len(line)
-                except orjson.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
-                                     "rewrite it") from e
-
-
-def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON Lines file, one at a time."""
-    return (r for r, _ in sized_jsonl(path))
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file; a missing file is an empty table."""
-    return list(iter_jsonl(path))
 
 
 def cross_doc_for_run(out: Path) -> list[Check]:

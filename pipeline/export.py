@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from pipeline.crossdoc import iter_jsonl as _rows, read_jsonl, sized_jsonl as _sized_rows
+from pipeline.write import iter_jsonl as _rows, read_jsonl, sized_jsonl as _sized_rows
 
 TABLES = ("documents", "records", "facts", "checks")
 

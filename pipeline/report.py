@@ -26,8 +26,7 @@ from typing import Any, Callable, Iterable, Iterator
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
-from pipeline.crossdoc import iter_jsonl as _read
-from pipeline.write import run_folder
+from pipeline.write import iter_jsonl as _read, run_folder
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CONTEXT = 24          # characters shown around a figure that lies outside the evidence span

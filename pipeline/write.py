@@ -263,6 +263,31 @@ class CheckSpool:
         return len(self.keys)
 
 
+def sized_jsonl(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
+    """(row, bytes of its line) of a JSON Lines file, one at a time; a missing file is an
+    empty table. The one reader of OUT's tables (export, report, crossdoc)."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    yield orjson.loads(line), len(line)
+                except orjson.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{n} is not valid JSON ({e}); re-run minsheng to "
+                                     "rewrite it") from e
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON Lines file, one at a time."""
+    return (r for r, _ in sized_jsonl(path))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSON Lines file; a missing file is an empty table."""
+    return list(iter_jsonl(path))
+
+
 STAGE_PREFIX = ".tmp-"      # a stage folder inside OUT, where a generation is built
 
 

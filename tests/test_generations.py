@@ -127,12 +127,12 @@ class Crash(BaseException):
     """Stands for SIGKILL or power loss: no handler, no cleanup runs."""
 
 
-def test_crash_while_swapping_in_is_finished_by_the_next_reader(stub, tmp_path):
-    src, out, old = _first_run(tmp_path)
+def _crash_swapping_in(stub, src: Path, out: Path, after: int) -> None:
+    """A run that dies (no cleanup) after `after` files of its generation were moved into OUT."""
     real_replace, moves = os.replace, []
 
     def replace_then_crash(a, b, *rest, **kw):
-        if Path(b).parent == out and len(moves) == 3:
+        if Path(b).parent == out and len(moves) == after:
             raise Crash
         real_replace(a, b, *rest, **kw)
         if Path(b).parent == out:
@@ -141,6 +141,11 @@ def test_crash_while_swapping_in_is_finished_by_the_next_reader(stub, tmp_path):
     with pytest.raises(Crash):
         runmod.run([src], opts(out, jobs=1))
     stub.setattr(write.os, "replace", real_replace)
+
+
+def test_crash_while_swapping_in_is_finished_by_the_next_reader(stub, tmp_path):
+    src, out, old = _first_run(tmp_path)
+    _crash_swapping_in(stub, src, out, after=3)
     assert (out / write.JOURNAL).exists()       # half-swapped: the record of what is left
     with pytest.raises(AssertionError):
         agreed_documents(out)
@@ -153,18 +158,7 @@ def test_crash_while_swapping_in_is_finished_by_the_next_reader(stub, tmp_path):
 
 def test_next_run_finishes_a_crashed_swap_first(stub, tmp_path):
     src, out, _ = _first_run(tmp_path)
-    real_replace, moves = os.replace, []
-
-    def replace_then_crash(a, b, *rest, **kw):
-        if Path(b).parent == out and len(moves) == 1:
-            raise Crash
-        real_replace(a, b, *rest, **kw)
-        if Path(b).parent == out:
-            moves.append(Path(b).name)
-    stub.setattr(write.os, "replace", replace_then_crash)
-    with pytest.raises(Crash):
-        runmod.run([src], opts(out, jobs=1))
-    stub.setattr(write.os, "replace", real_replace)
+    _crash_swapping_in(stub, src, out, after=1)
     s = runmod.run([src], opts(out, jobs=1))
     assert any("finished swapping in" in w for w in s.warnings)
     assert agreed_documents(out) == NEW
