@@ -920,11 +920,10 @@ class Linker:
 
     def bracketed_target(self, p: Fact, num: Fact) -> Fact | None:
         """完成率113.3%(省下达任务1200名): the target in a bracket right after the rate."""
-        m = _BRACKET_AFTER.match(self.text, p.end)
-        if not m:
+        span = self.bracket_after(p)
+        if span is None:
             return None
-        return next((f for f in self.between(m.start(), m.end(), ("target",))
-                     if compatible(f.unit, num.unit)), None)
+        return next((f for f in self.between(*span, ("target",)) if compatible(f.unit, num.unit)), None)
 
     def respectively(self, p: Fact, before: list[Fact]) -> list[Fact] | None:
         """…2.71万人、…2.68万人,分别完成年度目标的84.7%和83.8%: the k-th rate goes with the
