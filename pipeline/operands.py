@@ -53,9 +53,6 @@ class Reading:
     denominator: Fact
     source: str                          # one of TIERS, or the linker's rule for the wording's reading
 
-    def label(self) -> str:
-        return f"{self.numerator.text}/{self.denominator.text} ({self.source})"
-
 
 def same_quantity(a: Fact, b: Fact) -> bool:
     """Figures that one may divide: money by money, counts of one unit, a change by a change."""
@@ -402,7 +399,7 @@ class Operands:
         nums = self.numerators(p)
         if self.vetoed(p, r) or not nums or r.numerator is not nums[0]:
             return False
-        if self.total_of_part.get(id(r.numerator)) is r.denominator:
+        if self._whole_of_part(r):
             return True
         words = self.whole_words(p)
         if r.source == "labelled" and words and self.bare_share_of(p, r.numerator):
@@ -416,6 +413,15 @@ class Operands:
                 exact = [f for f in self.labelled(p, r.numerator)
                          if self.lk.text[self.lk.scope(f, "clause")[0]:f.start].strip() == words]
                 return exact == [r.denominator]
+        return self._rate_named_whole(p, r)
+
+    def _whole_of_part(self, r: Reading) -> bool:
+        """The denominator is the total of the breakdown the numerator is a part of."""
+        return self.total_of_part.get(id(r.numerator)) is r.denominator
+
+    def _rate_named_whole(self, p: Fact, r: Reading) -> bool:
+        """A whole stated in p's paragraph, p named after its numerator's verb (共提交254件。…
+        立案236件,…立案率93.3%)."""
         a, _ = self.lk.scope(p, "line")
         return (a <= r.denominator.start and self.whole_cued(r.denominator)
                 and self.named_by_rate(p, r.numerator))
@@ -424,12 +430,8 @@ class Operands:
         """A reading the wording leaves no doubt about, so that its failure is an error in the
         report: both operands in p's sentence; the whole of the breakdown p's count is a part
         of; or a stated whole of the paragraph with a rate named after the numerator's verb."""
-        s0, s1 = self.lk.scope(p, "sentence")
+        s0, _ = self.lk.scope(p, "sentence")
         if s0 <= r.denominator.start and r.numerator.start >= s0:
             return True
-        if self.total_of_part.get(id(r.numerator)) is r.denominator:
-            return True
-        a, _ = self.lk.scope(p, "line")
-        return (a <= r.denominator.start and self.whole_cued(r.denominator)
-                and self.named_by_rate(p, r.numerator))
+        return self._whole_of_part(r) or self._rate_named_whole(p, r)
 
