@@ -16,13 +16,12 @@ import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
 from pipeline.write import iter_jsonl as _rows, read_jsonl, sized_jsonl as _sized_rows
 
@@ -185,57 +184,36 @@ def scan(path: Path, table: str) -> _Scan:
     return sc
 
 
+def _sheet_rows(path: Path, cols: list[str]) -> Iterator[dict[str, Any]]:
+    for r in _rows(path):
+        yield {c: _cell(c, r.get(c)) for c in cols}
+
+
 def write_xlsx_streamed(out: Path, scans: dict[str, _Scan], path: Path) -> str | None:
-    """The workbook in openpyxl's write-only mode (rows go to disk as they are added:
-    memory does not grow with the run). Past Excel's row limit no workbook is written
-    (a stale one is removed) and the reason is returned."""
+    """The workbook, each sheet streamed from its JSON Lines file (rust_xlsxwriter's
+    constant-memory mode: memory does not grow with the run). Past Excel's row limit no
+    workbook is written (a stale one is removed) and the reason is returned."""
+    from rustpy_xlsxwriter import FastExcel
+
     over = [(t, sc.n) for t, sc in scans.items() if sc.n + 1 > XLSX_MAX_ROWS]
     if over:
         path.unlink(missing_ok=True)
         what = ", ".join(f"{t} has {n:,} rows" for t, n in over)
         return (f"minsheng.xlsx not written: {what}, over Excel's {XLSX_MAX_ROWS:,} rows a sheet; "
                 "the same tables are in the CSV files and parquet/")
-    wb = Workbook(write_only=True)
+    tmp = path.with_name(path.name + ".tmp")
+    book = FastExcel(tmp, output_format="xlsx").freeze(row=1)
     for name in TABLES:
         sc = scans[name]
-        ws = wb.create_sheet(name)
-        for j, c in enumerate(sc.cols, 1):
-            w = max(display_width(c), sc.widths.get(c, 0))
-            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(sc.cols)))}{sc.n + 1}"
-        ws.append(sc.cols)
-        for r in _rows(out / f"{name}.jsonl"):
-            ws.append([_cell(c, r.get(c)) for c in sc.cols])
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
+        widths = [min(max(max(display_width(c), sc.widths.get(c, 0)) + 2, 6), 60) for c in sc.cols]
+        # the header comes from the first row's keys: a sheet without rows gets it from an
+        # empty frame
+        rows: Any = _sheet_rows(out / f"{name}.jsonl", sc.cols) if sc.n else \
+            pd.DataFrame(columns=sc.cols)
+        book.sheet(name, rows, column_widths=widths, autofilter=True)
+    book.save()
     tmp.replace(path)  # a reader never sees a half-written workbook
     return None
-
-
-def write_xlsx(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name in TABLES:
-        rows = tables.get(name, [])
-        cols = columns(rows, name)
-        ws = wb.create_sheet(name)
-        ws.append(cols)
-        widths = [display_width(c) for c in cols]
-        for i, r in enumerate(rows):
-            vals = [_cell(c, r.get(c)) for c in cols]
-            ws.append(vals)
-            if i < WIDTH_SAMPLE:  # widths from a sample: enough to fit, cheap on a large corpus
-                for j, v in enumerate(vals):
-                    if v is not None:
-                        widths[j] = max(widths[j], display_width(v if isinstance(v, str) else str(v)))
-        for j, w in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)  # a reader never sees a half-written workbook
 
 
 def _declared_type(col: str) -> pa.DataType | None:
@@ -368,8 +346,8 @@ def write_exports(out: Path) -> None:
             f"{out} has no documents.jsonl: point at the folder a finished `minsheng run -o OUT` wrote")
     scans = {t: scan(out / f"{t}.jsonl", t) for t in TABLES}
     if _cpus() > 1:
-        # the workbook is most of the post-run time (openpyxl writes a cell at a time):
-        # a forked process writes it while this one writes Parquet
+        # the workbook is the larger part of the exports (a Python dict a row, however fast
+        # the writer): a forked process writes it while this one writes Parquet
         import concurrent.futures as cf
         import multiprocessing
         with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:

@@ -275,8 +275,9 @@ def _work(doc: str, path: str) -> dict[str, Any]:
         rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
                                                         rules_hash=rules_hash))
         # reposts are told apart in the parent, in doc order; the costly part is here
-        rendered["minhash"] = importlib.import_module("pipeline.dedup").signature(
-            rendered.get("text"))
+        if _W.get("reposts", True):
+            rendered["minhash"] = importlib.import_module("pipeline.dedup").signature(
+                rendered.get("text"))
         del result
     except MemoryError:
         cacheable = False      # depends on the limit and the machine, not on the file alone
@@ -518,8 +519,14 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
     phases = summary.phases
     phases["scan"] = time.perf_counter() - t_start
     written, t_write = 0, 0.0
-    from pipeline.dedup import Reposts
-    reposts = Reposts()      # in doc-id order, so the first of a family never depends on -j
+    # in doc-id order, so the first of a family never depends on -j. A lone document
+    # repeats nothing: such a run (an editor's check of one report) skips importing
+    # datasketch, which brings scipy with it (0.4-0.7 s)
+    reposts: Any = None
+    if len(found) > 1:
+        from pipeline.dedup import Reposts
+        reposts = Reposts()
+    _W["reposts"] = reposts is not None     # forked workers inherit it
 
     def drain() -> None:
         """Write, in doc-id order, every document whose result is in. The parent does this
@@ -533,7 +540,8 @@ def _run_locked(found: list[tuple[str, Path]], out: Path, opts: RunOptions, cons
                 if doc not in keys:
                     break                    # not done yet
                 entry = _load_entry(cache, keys[doc], doc, rules_hash)
-            entry = reposts.mark(entry)
+            if reposts is not None:
+                entry = reposts.mark(entry)
             _count(summary, entry)
             writer.add(entry)
             written += 1

@@ -50,7 +50,8 @@ def test_cjk_columns_are_wider(out: Path) -> None:
     from openpyxl.utils import get_column_letter
     w = {h: ws.column_dimensions[get_column_letter(i + 1)].width for i, h in enumerate(head)}
     assert w["project"] > w["unit"]
-    assert w["evidence"] <= 60
+    # capped at 60 characters; the file stores Excel's width, which adds a cell's padding
+    assert 60 <= w["evidence"] < 61
     assert display_width("运城市") == 6 and display_width("abc") == 3
 
 
