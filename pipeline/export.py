@@ -140,26 +140,32 @@ def scan(path: Path, table: str) -> _Scan:
     kinds: dict[str, set[str]] = defaultdict(set)     # col -> {'bool','int','float','other'}
     bad: set[str] = set()                             # declared type does not fit a value
     # per column, the Python types seen: a value is tried against its column's declared
-    # type once per (column, type), not once per row (a run has millions of values)
+    # type once per (column, type), not once per row (a run has millions of values); a
+    # string or a list each time (one may not fit where an earlier one did), but only in
+    # a column that declares a type
     tried: set[tuple[str, type]] = set()
+    declared_of = {c: _declared_type(c) for c in sc.cols}
     kind_of = {bool: "bool", int: "int", float: "float"}
     for r in _rows(path):
         for k, v in r.items():
             if k not in seen:
                 seen.add(k)
                 sc.cols.append(k)
+                declared_of[k] = _declared_type(k)
             if v is None:
                 continue
             t = type(v)
-            if (k, t) not in tried or t is str or t is list:
+            if (k, t) not in tried:
                 tried.add((k, t))
                 kinds[k].add(kind_of.get(t, "other"))
-                declared = _declared_type(k)
-                if declared is not None and k not in bad:
-                    try:
-                        _arrow_value(declared, v)
-                    except (TypeError, ValueError, ArithmeticError):
-                        bad.add(k)
+                check = True
+            else:
+                check = t is str or t is list
+            if check and k not in bad and declared_of[k] is not None:
+                try:
+                    _arrow_value(declared_of[k], v)
+                except (TypeError, ValueError, ArithmeticError):
+                    bad.add(k)
             if sc.n < WIDTH_SAMPLE:
                 c = _cell(k, v)
                 if c is not None:
