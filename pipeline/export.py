@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import unicodedata
 import warnings
@@ -191,8 +190,12 @@ def scan(path: Path, table: str) -> _Scan:
 
 
 def _sheet_rows(path: Path, cols: list[str]) -> Iterator[dict[str, Any]]:
+    blank = dict.fromkeys(cols)       # every column in order, a row's absent ones empty
     for r in _rows(path):
-        yield {c: _cell(c, r.get(c)) for c in cols}
+        row = blank.copy()
+        for k, v in r.items():
+            row[k] = _cell(k, v)
+        yield row
 
 
 def write_xlsx_streamed(out: Path, scans: dict[str, _Scan], path: Path) -> str | None:
@@ -286,22 +289,6 @@ def to_arrow(rows: list[dict[str, Any]], table: str) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
-        path = folder / f"{name}.parquet"
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(to_arrow(tables.get(name, []), name), tmp)
-        tmp.replace(path)
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:   # not Linux
-        return os.cpu_count() or 1
-
-
 PARQUET_BATCH = 5_000       # rows converted at a time: memory flat in the run's size
 PARQUET_BATCH_BYTES = 2 << 20
 
@@ -341,27 +328,34 @@ def write_parquet_streamed(out: Path, scans: dict[str, _Scan], folder: Path) -> 
         tmp.replace(path)
 
 
-def write_exports(out: Path) -> None:
-    """OUT/minsheng.xlsx and OUT/parquet/<table>.parquet from the run's JSON Lines, read
-    as streams (two passes: columns and types, then rows), so memory stays flat however
-    large the run. Past Excel's row limit the workbook is skipped with an OutputNote
-    warning saying why."""
+def _scans(out: Path) -> dict[str, _Scan]:
     out = Path(out)
     if not (out / "documents.jsonl").exists():
         raise FileNotFoundError(
             f"{out} has no documents.jsonl: point at the folder a finished `minsheng run -o OUT` wrote")
-    scans = {t: scan(out / f"{t}.jsonl", t) for t in TABLES}
-    if _cpus() > 1:
-        # the workbook is the larger part of the exports (a Python dict a row, however fast
-        # the writer): a forked process writes it while this one writes Parquet
-        import concurrent.futures as cf
-        import multiprocessing
-        with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
-            xlsx = ex.submit(write_xlsx_streamed, out, scans, out / "minsheng.xlsx")
-            write_parquet_streamed(out, scans, out / "parquet")
-            note = xlsx.result()
-    else:
-        note = write_xlsx_streamed(out, scans, out / "minsheng.xlsx")
-        write_parquet_streamed(out, scans, out / "parquet")
+    return {t: scan(out / f"{t}.jsonl", t) for t in TABLES}
+
+
+def write_workbook(out: Path) -> None:
+    """OUT/minsheng.xlsx from the run's JSON Lines, read as streams. Past Excel's row
+    limit the workbook is skipped with an OutputNote warning saying why."""
+    note = write_xlsx_streamed(Path(out), _scans(out), Path(out) / "minsheng.xlsx")
+    if note:
+        warnings.warn(note, OutputNote, stacklevel=2)
+
+
+def write_parquet(out: Path) -> None:
+    """OUT/parquet/<table>.parquet from the run's JSON Lines, read as streams."""
+    write_parquet_streamed(Path(out), _scans(out), Path(out) / "parquet")
+
+
+def write_exports(out: Path) -> None:
+    """The workbook and Parquet of a run folder, one after the other, on one scan of its
+    tables (two passes each: columns and types, then rows): memory stays flat however
+    large the run. (`minsheng run` runs write_workbook and write_parquet as separate
+    post-run steps, side by side.)"""
+    scans = _scans(out)
+    note = write_xlsx_streamed(Path(out), scans, Path(out) / "minsheng.xlsx")
+    write_parquet_streamed(Path(out), scans, Path(out) / "parquet")
     if note:
         warnings.warn(note, OutputNote, stacklevel=2)

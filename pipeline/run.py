@@ -39,7 +39,10 @@ from pipeline import write
 # new generation's tables and texts/ (not on OUT itself): what a step writes there is
 # swapped in with them. A missing module is skipped with a warning; a failing step is
 # reported in one line.
-POST_RUN = ["pipeline.report:write_report", "pipeline.export:write_exports"]
+# Steps on the finished tables; independent of each other, they run side by side on a
+# machine of more than one core, the longest first (the workbook: a Python row a row)
+POST_RUN = ["pipeline.export:write_workbook", "pipeline.report:write_report",
+            "pipeline.export:write_parquet"]
 
 CACHE_FORMAT = "1"           # bump when the cache entry layout changes
 DEFAULT_TIMEOUT = 120.0
@@ -809,21 +812,41 @@ def _resolve(spec: str) -> Callable[[Path], None] | None:
     return getattr(mod, fn)
 
 
+def _post_step(spec: str, out: Path) -> list[str]:
+    """Run one post-run step (here or in a forked child); the warnings the run prints for
+    it. A failing step costs only its own output, not the JSONL outputs."""
+    try:
+        f = _resolve(spec)
+        if f is None:
+            return [f"{spec.split(':')[0]} not available yet: skipped"]
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always")
+            f(out)
+        # an output left out on purpose (a workbook past Excel's rows) says so
+        return [str(w.message) for w in notes if w.category.__name__ == "OutputNote"]
+    except Exception as e:
+        return [f"{spec} failed: {_one_line_exc(e)}"]
+
+
 def _post_run(out: Path, summary: RunSummary) -> None:
-    for spec in POST_RUN:
+    for spec in POST_RUN:      # imported here: forked children inherit the modules
         try:
-            f = _resolve(spec)
-            if f is None:
-                summary.warnings.append(f"{spec.split(':')[0]} not available yet: skipped")
-                continue
-            with warnings.catch_warnings(record=True) as notes:
-                warnings.simplefilter("always")
-                f(out)
-            # an output left out on purpose (a workbook past Excel's rows) says so
-            summary.warnings += [str(w.message) for w in notes
-                                 if w.category.__name__ == "OutputNote"]
-        except Exception as e:  # report.html or xlsx failing must not cost the JSONL outputs
-            summary.warnings.append(f"{spec} failed: {_one_line_exc(e)}")
+            _resolve(spec)
+        except Exception:
+            pass               # _post_step says why
+    width = min(default_jobs(), len(POST_RUN))
+    if width < 2:
+        for spec in POST_RUN:
+            summary.warnings += _post_step(spec, out)
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+    # a step goes to a child by name (a function defined anywhere need not pickle); a
+    # Ctrl-C reaches the children too, and one raised in a step comes back as its exception
+    with cf.ProcessPoolExecutor(width, mp_context=multiprocessing.get_context("fork")) as ex:
+        futures = [ex.submit(_post_step, spec, out) for spec in POST_RUN]
+        for fut in futures:       # in POST_RUN's order: the warnings read the same each run
+            summary.warnings += fut.result()
 
 
 def format_summary(s: RunSummary) -> str:

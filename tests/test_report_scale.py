@@ -123,12 +123,11 @@ def test_a_value_stated_by_many_documents_names_a_few(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_post_run_memory_does_not_follow_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_post_run_memory_does_not_follow_the_rows(tmp_path: Path) -> None:
     """write_exports streams (its peak is flat in the rows); write_report keeps a few
     small things per document (the index), nothing per figure or check."""
     import tracemalloc
     from pipeline import export
-    monkeypatch.setattr(export, "_cpus", lambda: 1)     # measure the workbook here, not in a child
     export.write_exports(make_big(tmp_path / "warm", 5))  # imports are not the step's memory
     write_report(tmp_path / "warm")
     peaks: dict[tuple[str, int], int] = {}
