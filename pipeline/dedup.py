@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import orjson
 import regex
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from pipeline import write
 
@@ -54,20 +54,25 @@ def minhash(text: str) -> MinHash:
     return m
 
 
-def signature(text: str | None) -> list[int] | None:
-    """The MinHash of a text as plain ints, for a worker to compute beside its result
-    (the parent then only looks it up: it must keep up with the workers)."""
+def fingerprint(text: str | None, facts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the repost test needs of a document, computed in the worker beside its result
+    (the parent then only compares: it must keep up with the workers): the digests of its
+    figures and of its text with them, and the MinHash of its text as plain ints."""
     if not text:
         return None
+    figs = figures_key(facts)
+    exact = hashlib.blake2b(body(text).encode("utf-8") + figs, digest_size=16).hexdigest()
     try:
-        return [int(v) for v in minhash(text).hashvalues]
+        sig: list[int] | None = [int(v) for v in minhash(text).hashvalues]
     except Exception:       # never cost a document its result: the parent computes it
-        return None
+        sig = None
+    return {"exact": exact, "figures": figs.hex(), "minhash": sig}
 
 
-def _from_signature(sig: list[int]) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32,
-                   hashvalues=np.array(sig, dtype=np.uint64), scheme=SCHEME)
+def rendered_fingerprint(rendered: dict[str, Any]) -> dict[str, Any] | None:
+    """fingerprint() of a rendered entry (write.render): its figures as written."""
+    facts = [orjson.loads(x) for x in rendered["jsonl"]["facts"].splitlines() if x]
+    return fingerprint(rendered.get("text"), facts)
 
 
 def figures_key(facts: list[dict[str, Any]]) -> bytes:
@@ -78,34 +83,35 @@ def figures_key(facts: list[dict[str, Any]]) -> bytes:
 
 class Reposts:
     """Marks reposts among rendered entries offered in doc-id order (see module doc).
-    Memory: a 64-value signature and two digests per original document."""
+    Memory: a signature and two digests per original document."""
 
     def __init__(self) -> None:
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_PARAMS)
-        # the signature alone (a MinHash object also carries its 2 × NUM_PERM permutations)
         self._sig: dict[str, np.ndarray] = {}
-        self._figures: dict[str, bytes] = {}
-        self._exact: dict[bytes, str] = {}        # digest of body + figures -> first doc
+        self._figures: dict[str, str] = {}
+        self._exact: dict[str, str] = {}          # digest of body + figures -> first doc
         self.count = 0
 
-    def first_of(self, doc: str, text: str, facts: list[dict[str, Any]],
-                 sig: list[int] | None = None) -> str | None:
+    def first_of(self, doc: str, text: str, fp: dict[str, Any]) -> str | None:
         """The earlier document `doc` repeats, or None (then `doc` is remembered as an
-        original that later documents may repeat). `sig`: signature(text), if known."""
-        figs = figures_key(facts)
-        exact = hashlib.blake2b(body(text).encode("utf-8") + figs, digest_size=16).digest()
-        if exact in self._exact:
-            return self._exact[exact]
-        m = _from_signature(sig) if sig and len(sig) == NUM_PERM else minhash(text)
+        original that later documents may repeat). `fp`: fingerprint(text, its facts)."""
+        if fp["exact"] in self._exact:
+            return self._exact[fp["exact"]]
+        sig = fp.get("minhash")
+        # a lean MinHash: the signature alone, without the permutations that only
+        # computing one needs (building those for each document cost the parent more
+        # than the query)
+        m = (LeanMinHash(seed=SEED, hashvalues=np.array(sig, dtype=np.uint64), scheme=SCHEME)
+             if sig and len(sig) == NUM_PERM else minhash(text))
         # the figures first: copies with shifted figures read alike and are many
         same = [d for d in self._lsh.query(m)
-                if self._figures[d] == figs
+                if self._figures[d] == fp["figures"]
                 and float(np.mean(self._sig[d] == m.hashvalues)) >= THRESHOLD]
         if same:
             return min(same)          # doc ids arrive in order: the smallest is the first
-        self._exact[exact] = doc
+        self._exact[fp["exact"]] = doc
         self._lsh.insert(doc, m)
-        self._sig[doc], self._figures[doc] = m.hashvalues, figs
+        self._sig[doc], self._figures[doc] = m.hashvalues, fp["figures"]
         return None
 
     def mark(self, rendered: dict[str, Any]) -> dict[str, Any]:
@@ -114,8 +120,9 @@ class Reposts:
         text = rendered.get("text")
         if rendered.get("status") != "ok" or not text:
             return rendered
-        facts = [orjson.loads(x) for x in rendered["jsonl"]["facts"].splitlines() if x]
-        first = self.first_of(rendered["doc"], text, facts, rendered.get("minhash"))
+        # computed by the worker; else an entry cached by a run that did not
+        fp = rendered.get("fingerprint") or rendered_fingerprint(rendered)
+        first = self.first_of(rendered["doc"], text, fp)
         if first is None:
             return rendered
         self.count += 1

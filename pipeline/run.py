@@ -278,9 +278,9 @@ def _work(doc: str, path: str) -> dict[str, Any]:
         rendered = write.render(write.entry_from_result(doc, result, sha256=sha,
                                                         rules_hash=rules_hash))
         # reposts are told apart in the parent, in doc order; the costly part is here
-        if _W.get("reposts", True):
-            rendered["minhash"] = importlib.import_module("pipeline.dedup").signature(
-                rendered.get("text"))
+        if _W.get("reposts", True) and rendered["status"] == "ok":
+            rendered["fingerprint"] = importlib.import_module(
+                "pipeline.dedup").rendered_fingerprint(rendered)
         del result
     except MemoryError:
         cacheable = False      # depends on the limit and the machine, not on the file alone
