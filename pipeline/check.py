@@ -11,6 +11,8 @@ from __future__ import annotations
 import calendar
 from decimal import ROUND_HALF_UP, Decimal
 
+import regex
+
 from pipeline.link import Links, RatioGroup, SumGroup
 from pipeline.segment import Layout
 from pipeline.types import Check, Fact, Quantity
@@ -55,6 +57,20 @@ def ratio_consistent(num: Quantity, den: Quantity, reported: Quantity) -> bool |
 def display(x: Decimal, decimals: int) -> Decimal:
     """A computed figure shown with two more decimals than the reported one."""
     return x.quantize(Decimal(1).scaleb(-(decimals + 2)), rounding=ROUND_HALF_UP)
+
+
+_WRITTEN = regex.compile(r"^(?P<pre>\D*?)(?P<num>\d[\d,]*(?:\.\d+)?)(?P<post>.*)$", regex.V1 | regex.S)
+
+
+def as_written(x: Decimal, like: Fact) -> str:
+    """x in the scale and unit a figure was written in (4300000000 beside 42.69亿元 reads
+    43.00亿元), so a reason compares like with like; plain x where that cannot be told."""
+    q, m = like.quantity, _WRITTEN.match(like.text)
+    if q is None or m is None or not q.step:
+        return str(x)
+    mult = q.step.scaleb(q.decimals)           # the 万/亿 the figure was multiplied by
+    shown = (x / mult).quantize(Decimal(1).scaleb(-q.decimals), rounding=ROUND_HALF_UP)
+    return f"{shown}{m.group('post')}"
 
 
 class Checker:
@@ -161,7 +177,8 @@ class Checker:
         if _nested(parts):
             # 议案14件,…1件…,其余13件…,加上…67件建议,共80件: one part (14) is the sum of the
             # ones after it (1 + 13), so the list mixes a whole with its own breakdown
-            c.reason = f"a part is the sum of others: the list nests a breakdown (they add up to {c.computed})"
+            c.reason = ("a part is the sum of others: the list nests a breakdown (they add up to "
+                        f"{as_written(c.computed, g.total)})")
             return c
         if len(g.parts) >= 2 and any(f.value >= g.total.value for f, _ in g.parts):
             # a part as large as its whole (十件实事 restated under 十件实事): the figures found
@@ -170,10 +187,10 @@ class Checker:
             return c
         if g.complete or (over and g.over_is_error):
             c.verdict = "inconsistent"
-            c.reason = f"the parts add up to {c.computed}, not {g.total.text}"
+            c.reason = f"the parts add up to {as_written(c.computed, g.total)}, not {g.total.text}"
         else:
             c.reason = (g.reason or "the parts may not be all of the total") + \
-                f" (they add up to {c.computed})"
+                f" (they add up to {as_written(c.computed, g.total)})"
         return c
 
     def schedule(self, p: Fact, period_end: str | None) -> Check | None:

@@ -53,6 +53,12 @@ FIRM_RULES = {"ratio.table_row", "ratio.share_of_named", "ratio.share_of_total",
 _BREAKDOWN = regex.compile(r"其中[,，:：]?", regex.V1)
 _SPLIT_BREAKDOWN = regex.compile(r"其中[,，:：]?|[:：]", regex.V1)
 _NEXT_SENTENCE_BREAKDOWN = regex.compile(r"[^\d,，;；。]{0,12}?。(其中[,，:：]?)", regex.V1)
+# a 其中 list that opens its sentence, its items ended by ；
+_PARALLEL_LIST = regex.compile(r"(?<=[。\n])\s*其中[,，:：]?", regex.V1)
+_ITEM_END = regex.compile(r"[;；]", regex.V1)
+# the words right before a figure, without a year, 其中/共 or the like at their head
+_LABEL_BEFORE = regex.compile(
+    r"(?:其中|共计|共|合计|总计|全年|今年|年度|年|月)?(?P<label>\p{Han}{2,8})\s*$", regex.V1)
 _NESTED_BREAKDOWN = regex.compile(r"^[^\d;；。]{0,20}?其中", regex.V1)
 _CLAUSE_MARK = regex.compile(r"[,，;；]", regex.V1)
 _PLACE_TAIL = regex.compile(r"[:：]$|各\p{Han}{0,2}$|共$", regex.V1)
@@ -233,6 +239,10 @@ class Linker:
                 if g:
                     out.append(g)
         out += self.s1_headless()
+        parallel = self.s1_parallel()
+        if parallel:     # a whole read through its label gives way to no coarser reading
+            wholes = {id(g.total) for g in parallel}
+            out = [g for g in out if id(g.total) not in wholes] + parallel
         out += self.s1_by_source()
         # the parts of a planned total are planned too (其中,中心城区建设18个 under 建设城市书房30个)
         for g in out:
@@ -556,6 +566,48 @@ class Linker:
             or self.by_level(parts)
         return SumGroup(t, parts, "sum.breakdown", complete=complete, over_is_error=self.disjoint_places(parts),
                         reason="" if complete else "the 其中 list may name only some of the parts")
+
+    def s1_parallel(self) -> list[SumGroup]:
+        """Wholes whose breakdown repeats their labels item by item: 项目5132个,总投资23395亿元,
+        年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资1460亿元;续建项目1999个,
+        总投资5594亿元,年度投资2344亿元;… Each whole takes, from every ；-item of the 其中 list
+        that opens the next sentence, the one figure of its sort under its own label. When one
+        label's figures add up exactly, the list names every item, and so a label whose
+        figures do not is an error of the text."""
+        out = []
+        for m in _PARALLEL_LIST.finditer(self.text):
+            s0, _ = self.layout.scope(m.start() - 1, "sentence")     # the lead sentence
+            _, end = self.layout.scope(m.end(), "sentence")
+            cuts = [m.end()] + [x.end() for x in _ITEM_END.finditer(self.text, m.end(), end)] + [end]
+            items = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+            if len(items) < 2:
+                continue
+            groups = []
+            for w in self.between(s0, m.start(), ("count", "target", "actual", "amount")):
+                label = self.label_of(w)
+                if not label or not self.stock(w):
+                    continue
+                parts = []
+                for a, b in items:
+                    same = [p for p, _ in self._parts(w, a, b) if self.label_of(p) == label]
+                    if len(same) != 1:
+                        break
+                    parts.append((same[0], 1))
+                if len(parts) == len(items):
+                    groups.append((w, parts))
+            exact = any(self.partition_end(w, [p for p, _ in parts], 0, set()) == len(parts) - 1
+                        for w, parts in groups)
+            out += [SumGroup(w, parts, "sum.parallel", complete=exact, over_is_error=True,
+                             reason="" if exact else "the 其中 list may name only some of the items")
+                    for w, parts in groups]
+        return out
+
+    def label_of(self, f: Fact) -> str | None:
+        """The words a figure is stated under (总投资, 年度计划投资, 累计完成投资), read back to
+        the clause's start or a number, a year or 其中/共 at their head left out."""
+        a, _ = self.scope(f, "clause")
+        m = _LABEL_BEFORE.search(self.text, a, f.start)
+        return m.group("label") if m else None
 
     def s2_total_after(self, t: Fact) -> SumGroup | None:
         a, _ = self.scope(t, "semi")

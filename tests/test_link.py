@@ -136,6 +136,12 @@ SUMS = [
     # a count of places is not the total of a breakdown by place
     ("186件工程分布在全市9个县(市、区),其中会泽县42件、宣威市38件、麒麟区106件。",
      ("consistent", D(186), [D(38), D(42), D(106)], "sum.breakdown")),
+    # S1 parallel: each item of the 其中 list restates the whole's labels; 年度投资 adds up
+    # exactly, so the list is whole and 总投资 (22995 against 23395) is an error of the text
+    ("投资项目5132个,总投资23395亿元,年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资1460亿元;续建项目1999个,总投资5594亿元,年度投资2344亿元;投产项目942个,总投资2164亿元,年度投资1106亿元。",
+     ("inconsistent", D(2339500000000), sorted([D(1523700000000), D(559400000000), D(216400000000)]), "sum.parallel")),
+    ("投资项目5132个,总投资23395亿元,年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资1460亿元;续建项目1999个,总投资5594亿元,年度投资2344亿元;投产项目942个,总投资2164亿元,年度投资1106亿元。",
+     ("consistent", D(491000000000), sorted([D(146000000000), D(234400000000), D(110600000000)]), "sum.parallel")),
     # a 合计 row against the rows above it
     ("县(市、区)\t任务数(处)\t已完工(处)\n麒麟区\t4\t3\n沾益区\t5\t4\n马龙区\t3\t2\n合计\t12\t10\n",
      ("inconsistent", D(10), [D(2), D(3), D(4)], "sum.table_total_row")),
@@ -153,6 +159,8 @@ def test_sum_groups(text, want):
     ("完成筛查35262人,完成率80.14%;其中,存在高风险孕妇2320人,已转院诊断2133人。"),
     # a partial list of categories
     ("全市新增就业3.5万人,其中,高校毕业生1.2万人,就业困难人员0.5万人。"),
+    # a parallel list where no label adds up: it may name only some items
+    ("全市项目100个,总投资50亿元,年度投资20亿元。其中重点项目20个,总投资30亿元,年度投资8亿元;民生项目30个,总投资10亿元,年度投资5亿元。"),
     # rows that add to less than the title: a place may be missing
     ("分解表\n序号\t工作任务\t县区\n3\t为44400名妇女进行免费检查服务项目\t平陆县:11900名\n\t\t万荣县:10000名\n\t\t垣曲县:3500名\n"),
 ])
@@ -169,3 +177,10 @@ def test_a_total_row_that_heads_its_table_sums_the_rows_below():
     sums = {(c.reported, tuple(c.parts), c.verdict) for c in checks if c.kind == "sum"}
     assert (D(500), (D(300), D(200)), "consistent") in sums
     assert (D(610), (D(360), D(250)), "consistent") in sums
+
+
+def test_a_sums_reason_reads_in_the_scale_of_its_total():
+    text = ("项目共落实资金5.43亿元,其中中央补助资金3.2亿元、省级补助资金0.68亿元、"
+            "市级配套资金1.45亿元。")
+    bad = [c for c in checks(text, "sum") if c.verdict == "inconsistent"]
+    assert [c.reason for c in bad] == ["the parts add up to 5.33亿元, not 5.43亿元"]
