@@ -100,12 +100,14 @@ def parse_quantity(num: str, scale: str | None = None, hedges: tuple[str | None,
             step = min(step, value / 10)
         step *= mult
     else:
-        step = Decimal(1).scaleb(-decimals) * mult
+        # a whole number of 万/亿 often drops its ".0" (完成投资3亿元 beside 年度计划31.4亿元):
+        # it is read as rounded to a tenth of its scale, no coarser
+        step = Decimal(1).scaleb(-max(decimals, 1 if scale else 0)) * mult
     return Quantity(
         value=value * mult,
         decimals=decimals,
         step=step,
-        rounded=bool(scale) and decimals > 0,
+        rounded=bool(scale),
         approx=bool(direction),
         direction=direction,
     )

@@ -66,9 +66,10 @@ def as_written(x: Decimal, like: Fact) -> str:
     """x in the scale and unit a figure was written in (4300000000 beside 42.69亿元 reads
     43.00亿元), so a reason compares like with like; plain x where that cannot be told."""
     q, m = like.quantity, _WRITTEN.match(like.text)
-    if q is None or m is None or not q.step:
+    written = Decimal(m.group("num").replace(",", "")) if m else Decimal(0)
+    if q is None or not written:
         return str(x)
-    mult = q.step.scaleb(q.decimals)           # the 万/亿 the figure was multiplied by
+    mult = q.value / written                   # the 万/亿 the figure was multiplied by
     shown = (x / mult).quantize(Decimal(1).scaleb(-q.decimals), rounding=ROUND_HALF_UP)
     return f"{shown}{m.group('post')}"
 

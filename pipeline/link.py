@@ -323,7 +323,9 @@ class Linker:
         """The index j > k at which sort[k..j] adds up to w, if any: exactly, or for a rounded
         whole (39.2亿) to its written precision with few parts, so coincidences stay rare."""
         q = w.quantity
-        step = q.step if q is not None and q.rounded else 0
+        # (a whole number of 亿 is rounded too, but only a written decimal makes a finder
+        # tolerant: an exact sum is the evidence here)
+        step = q.step if q is not None and q.rounded and q.decimals > 0 else 0
         total = 0
         for j in range(k, len(sort)):
             if id(sort[j]) in taken:

@@ -73,13 +73,17 @@ RATIOS = [
     ("47000余", "35000", "138", False),
     # the same counts without 余 are a point: 134.2857 only
     ("47000", "35000", "135", False),
-    # 12.09亿 stands for 12.085亿..12.095亿: of 12亿 that is 100.708%..100.792%
-    ("12.09亿", "12亿", "100.71", True),
-    ("12.09亿", "12亿", "100.79", True),
-    ("12.09亿", "12亿", "100.75", True),       # the point value itself
-    ("12.09亿", "12亿", "100.80", False),
-    ("12.09亿", "12亿", "100.70", True),       # 100.7083 truncated
-    ("12.09亿", "12亿", "100.69", False),
+    # 12.09亿 stands for 12.085亿..12.095亿: of 1200000000 (a plan, as written) that is
+    # 100.708%..100.792%
+    ("12.09亿", "1200000000", "100.71", True),
+    ("12.09亿", "1200000000", "100.79", True),
+    ("12.09亿", "1200000000", "100.75", True),       # the point value itself
+    ("12.09亿", "1200000000", "100.80", False),
+    ("12.09亿", "1200000000", "100.70", True),       # 100.7083 truncated
+    ("12.09亿", "1200000000", "100.69", False),
+    # 3亿 beside 31.4亿 has dropped its ".0": 2.95亿..3.05亿, 9.39%..9.71% of 31.4亿
+    ("3亿", "31.4亿", "9.4", True),
+    ("3亿", "31.4亿", "9.8", False),
     # a reported "60%以上": any true value that shows as 60 or more
     ("130", "200", "60以上", True),            # 65%
     ("1192", "2000", "60以上", True),          # 59.6% rounds to 60
@@ -98,8 +102,8 @@ def test_check_ratio_consistent(num, den, reported, ok):
 def test_check_ratio_rounded_count_needs_its_interval():
     # 12.09亿 read as an exact point gives only 100.75%: 100.71 would be inconsistent
     point = Quantity(value=D("12.09") * 10 ** 8, decimals=2)
-    assert ratio_consistent(point, q("12亿"), q("100.71")) is False
-    assert ratio_consistent(q("12.09亿"), q("12亿"), q("100.71")) is True
+    assert ratio_consistent(point, q("1200000000"), q("100.71")) is False
+    assert ratio_consistent(q("12.09亿"), q("1200000000"), q("100.71")) is True
 
 
 def test_check_display_two_more_decimals_half_up():
