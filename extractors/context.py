@@ -154,10 +154,18 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
 
 
 def _list_intros(fact: Fact, layout: Layout) -> list[str]:
+    """What may introduce the list a figure is an item of: the titles and leads of the
+    headings and items above it, and its own sentence up to a colon before it (这十件民生
+    实事分别是:完成…;建成…: a list with no labels, its items ended by ；)."""
+    out = []
+    s0, _ = layout.scope(fact.start, "sentence")
+    head = layout.text[s0:fact.start]
+    k = max(head.rfind(":"), head.rfind("："))
+    if k > 0:
+        out.append(head[:k + 1].strip())
     own = layout.section_at(fact.start)
     if own.parent is None:
-        return []                  # not under a heading or an item: in no list
-    out = []
+        return out                 # not under a heading or an item
     for sec in layout.ancestors(own):
         first = layout.first_child_start(sec)
         out.append(layout.text[sec.start:sec.title_end].strip())

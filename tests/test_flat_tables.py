@@ -51,3 +51,11 @@ def test_the_text_reader_hands_on_rebuilt_tables():
 def test_a_label_without_figures_between_blank_line_rows_stays_in_the_table():
     text = "全市\n\n500\n\n600\n\n120\n\n\n新区\n\n\n甲县\n\n300\n\n360\n\n120\n\n\n乙县\n\n200\n\n240\n\n120"
     assert rebuild(text) == "全市\t500\t600\t120\n新区\n甲县\t300\t360\t120\n乙县\t200\t240\t120"
+
+
+def test_a_piped_continuation_row_gets_its_blank_number_cell_back_in_front():
+    text = ("序号 | 项目内容 | 进展情况 | 责任单位 |\n"
+            "2 | 新建成照护驿站7家。 | 新建13家。 | 卫生健康局 |\n"
+            "新增托位500个。 | 新增托位600个。 | ||\n")
+    rows = [r.split("\t") for r in rebuild(text).split("\n") if "\t" in r]
+    assert rows[2] == ["", "新增托位500个。", "新增托位600个。", ""]

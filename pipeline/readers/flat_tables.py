@@ -54,6 +54,8 @@ def _rebuild_runs(lines: list[str], cells_of: Callable[[str], list[str] | None],
             if head is not None:
                 out[-1] = "\t".join(head)
                 rows = [_align(r, head) for r in rows]
+            elif not _HAS_FIGURE.search("".join(rows[0])):      # the run's own header row
+                rows = rows[:1] + [_align(r, rows[0]) for r in rows[1:]]
             out += ["\t".join(r) for r in rows] + [""]
             i = j
         else:
@@ -125,10 +127,16 @@ def _header_cells(line: str) -> list[str] | None:
 def _align(cells: list[str], head: list[str]) -> list[str]:
     """A row with fewer cells than its header lost the ones a printed table leaves blank: the
     序号 of a continuation row, the 单位 of a row that names its unit in its label. Put an
-    empty cell back where the row's cell cannot be that column's."""
+    empty cell back where the row's cell cannot be that column's (a piped continuation row
+    may have moved its blank 序号 to the end)."""
     cells = list(cells)
-    if len(cells) < len(head) and head[0] == "序号" and not re.fullmatch(r"\d{1,3}", cells[0]):
-        cells.insert(0, "")
+    if head[0] == "序号" and cells and not re.fullmatch(r"\d{1,3}", cells[0]):
+        # 新增托位500个 | 新增托位600个 | | : a piped continuation row keeps the width and
+        # leaves its blank at the end
+        if len(cells) >= len(head) and cells[-1] == "":
+            cells = [""] + cells[:-1]
+        elif len(cells) < len(head):
+            cells.insert(0, "")
     if len(cells) < len(head) and "单位" in head:
         u = head.index("单位")
         if u < len(cells) and _FIGURE_TOKEN.match(cells[u]):
