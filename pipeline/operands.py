@@ -40,7 +40,13 @@ if TYPE_CHECKING:                        # the linker passes itself; no import c
 PEOPLE = {"名", "人", "人次"}
 _QUALIFIER = regex.compile(r"^(?:总|全部|全)")
 _COMMA = regex.compile(r"[,，]")
-_GAP_NOISE = regex.compile(r"[\s、]")
+# what may stand before a figure that is its clause's subject (有16个项目…, 其中28个项目…)
+_SUBJECT_LEAD = regex.compile(r"\s*(?:其中[,，]?)?(?:共有|有|共|其中有)?\s*", regex.V1)
+# what a count of works counts, in the words right after it (个项目, 项实事项目, 件民生实事)
+_THING = regex.compile(r"\p{Han}{0,3}?(?:项目|实事|事项)", regex.V1)
+# what may stand between a figure and its 占 phrase without parting them: spaces, 、 and a
+# short bracketed aside (解决的43件(甲类),占建议总数的75.4%)
+_GAP_NOISE = regex.compile(r"[\s、]|[(（][^()（）]{0,10}[)）]")
 STOCK_KINDS = ("count", "target", "actual", "amount")
 TIERS = ("named", "labelled", "clause", "column", "bracket", "whole", "sentence", "paragraph", "earlier")
 TIER_WIDTH = 12
@@ -277,8 +283,19 @@ class Operands:
         if k < 0:
             return True
         # clauses that only describe the figure (…231.94亿元,增长11.6%,占…) do not part them
-        gap = "".join(c for c in _COMMA.split(self.lk.text[n.end:k]) if "%" not in c)
-        return len(_GAP_NOISE.sub("", gap)) <= 2
+        clauses = [c for c in _COMMA.split(self.lk.text[n.end:k]) if "%" not in c]
+        if len(_GAP_NOISE.sub("", "".join(clauses))) <= 2:
+            return True
+        # the figure is the subject of its clause and 占 opens the next one (有16个项目超额完成
+        # 目标任务,占总数的69.6%); a clause with words of its own before 占 has another subject
+        # (…,包括在园幼儿占比达到45%)
+        return len(clauses) == 2 and not _GAP_NOISE.sub("", clauses[1]) \
+            and not self._span(n.end, k) and self._opens_clause(n)
+
+    def _opens_clause(self, n: Fact) -> bool:
+        """Nothing but a verb of being or a measure word stands before n in its clause."""
+        a, _ = self.lk.scope(n, "clause")
+        return bool(_SUBJECT_LEAD.fullmatch(self.lk.text[a:n.start]))
 
     def names_plan(self, p: Fact) -> bool:
         """完成目标任务的175.6%, 占全年计划100%: the rate is of a plan."""
@@ -361,12 +378,21 @@ class Operands:
                 # paragraph would make each rate cost as much as its text
                 for d in self._tier(tier, p, n)[:TIER_WIDTH]:
                     key = (id(n), id(d))
-                    if d is n or key in seen or not d.value or not same_quantity(n, d):
+                    if d is n or key in seen or not d.value or \
+                            not (same_quantity(n, d) or self.same_thing(n, d)):
                         continue
                     seen.add(key)
                     if self.allowed(p, Reading(n, d, tier), nums, of_plan):
                         out.append(Reading(n, d, tier))
         return out
+
+    def same_thing(self, a: Fact, b: Fact) -> bool:
+        """Counts in 个 and in 项/件 of the same thing (有16个项目超额完成…,占总数的69.6% of
+        安排了23项实事项目): projects are counted in either."""
+        if {a.unit, b.unit} not in ({"个", "项"}, {"个", "件"}):
+            return False
+        # 实事, 项目 and 事项 name the same things: the promises of the year
+        return all(_THING.match(self.lk.text, f.end, f.end + 6) for f in (a, b))
 
     def allowed(self, p: Fact, r: Reading, nums: list[Fact], of_plan: bool) -> bool:
         """What the wording rules out whatever the arithmetic says."""

@@ -71,6 +71,12 @@ RATIOS = [
     # a progress table's row
     ("序号\t项目名称\t年度目标\t截至9月底完成\t完成率\n1\t改造提升农贸市场\t30个\t22个\t73.3%\n",
      ("consistent", D(22), D(30), D("73.3"), "ratio.table_row")),
+    # a bracketed aside between the count and its 占 phrase, the whole named by its head noun
+    ("市政府共办理代表意见建议57件,其中城建方面18件,其它方面39件。已经解决或基本解决的43件(甲类),占建议总数的75.4%。",
+     ("consistent", D(43), D(57), D("75.4"), "labelled")),
+    # the count is its clause's subject and 占 opens the next clause; 个 and 项 both count projects
+    ("市政府安排了10件、23项实事项目。从完成情况看,有16个项目超额完成年初制订的目标任务,占总数的69.6%。",
+     ("consistent", D(16), D(23), D("69.6"), "paragraph")),
 ]
 
 
