@@ -289,8 +289,15 @@ class Operands:
         # the figure is the subject of its clause and 占 opens the next one (有16个项目超额完成
         # 目标任务,占总数的69.6%); a clause with words of its own before 占 has another subject
         # (…,包括在园幼儿占比达到45%)
-        return len(clauses) == 2 and not _GAP_NOISE.sub("", clauses[1]) \
-            and not self._span(n.end, k) and self._opens_clause(n)
+        if self._span(n.end, k):
+            return False
+        # …民生支出完成868.04亿元,同比增长5.6%,民生支出占…的比重达79.1%: the 占 clause's
+        # subject is the name the figure was stated under
+        subject = _GAP_NOISE.sub("", clauses[-1])
+        a, _ = self.lk.scope(n, "clause")
+        if len(subject) >= 2 and subject in self.lk.text[a:n.start]:
+            return True
+        return len(clauses) == 2 and not subject and self._opens_clause(n)
 
     def _opens_clause(self, n: Fact) -> bool:
         """Nothing but a verb of being or a measure word stands before n in its clause."""

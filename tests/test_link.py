@@ -77,6 +77,9 @@ RATIOS = [
     # the count is its clause's subject and 占 opens the next clause; 个 and 项 both count projects
     ("市政府安排了10件、23项实事项目。从完成情况看,有16个项目超额完成年初制订的目标任务,占总数的69.6%。",
      ("consistent", D(16), D(23), D("69.6"), "paragraph")),
+    # the 占 clause's subject is the name its count was stated under: a real error
+    ("今年1-4月,全区一般公共预算支出1091.71亿元,同比增长10.1%;其中民生支出完成868.04亿元,同比增长5.6%,民生支出占一般公共预算支出的比重达79.1%。",
+     ("inconsistent", D("86804000000"), D("109171000000"), D("79.1"), "ratio.share_of_named")),
 ]
 
 
