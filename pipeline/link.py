@@ -118,6 +118,7 @@ class Linker:
         self.re_anaphor = c(conf["anaphoric_total"])
         self.re_complete = c(conf["complete_breakdown"])
         self.re_subitems = c(conf["subitem_count"])
+        self.re_parts_announced = c(conf["parts_announced"])
         self.re_status = {k: c(v) for k, v in conf["status"].items()}
         self.re_remainder = c(conf["remainder"])
         self.re_progress = c(conf["progress"])
@@ -806,7 +807,20 @@ class Linker:
             if len(got) != 1:
                 return []
             parts.append((got[0], 1))
-        return [SumGroup(head[0], parts, "sum.children_plan_money", complete=True)]
+        told = self.announced(sec.title_end, kids[0].start)
+        complete = told is None or told == len(kids)
+        return [SumGroup(head[0], parts, "sum.children_plan_money", complete=complete,
+                         reason="" if complete else f"the intro announces {told} parts, "
+                                                    f"the text gives {len(kids)}")]
+
+    def announced(self, a: int, b: int) -> int | None:
+        """How many parts the text between a and b announces (…等10个方面), if it says."""
+        for m in self.re_parts_announced.finditer(self.text, a, b):
+            try:
+                return int(parse_plain(m.group("n"))[0])
+            except NumberError:
+                continue
+        return None
 
     def noun(self, f: Fact) -> str:
         m = _NOUN.match(self.text[f.end:f.end + 4])

@@ -151,6 +151,9 @@ SUMS = [
      ("inconsistent", D(2339500000000), sorted([D(1523700000000), D(559400000000), D(216400000000)]), "sum.parallel")),
     ("投资项目5132个,总投资23395亿元,年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资1460亿元;续建项目1999个,总投资5594亿元,年度投资2344亿元;投产项目942个,总投资2164亿元,年度投资1106亿元。",
      ("consistent", D(491000000000), sorted([D(146000000000), D(234400000000), D(110600000000)]), "sum.parallel")),
+    # a colon right after the total's noun opens its parts
+    ("为民办实事项目共有27个大项:民生事业补短板类11项,实施乡村振兴战略类6项,城乡建设和生态环保补短板类10项。",
+     ("consistent", D(27), [D(6), D(10), D(11)], "sum.breakdown")),
     # a 合计 row against the rows above it
     ("县(市、区)\t任务数(处)\t已完工(处)\n麒麟区\t4\t3\n沾益区\t5\t4\n马龙区\t3\t2\n合计\t12\t10\n",
      ("inconsistent", D(10), [D(2), D(3), D(4)], "sum.table_total_row")),
@@ -170,6 +173,8 @@ def test_sum_groups(text, want):
     ("全市新增就业3.5万人,其中,高校毕业生1.2万人,就业困难人员0.5万人。"),
     # a parallel list where no label adds up: it may name only some items
     ("全市项目100个,总投资50亿元,年度投资20亿元。其中重点项目20个,总投资30亿元,年度投资8亿元;民生项目30个,总投资10亿元,年度投资5亿元。"),
+    # the intro announces 10 parts and the text gives two (a page cut short)
+    ("一、总体情况\n全市十件民生实事涉及就业、教育等10个方面,年度投资目标5.79亿元。\n(一)保障就业。年度投资目标15495万元,完成投资2513万元。\n(二)加强教育。年度投资目标19291万元,完成投资5370万元。\n"),
     # rows that add to less than the title: a place may be missing
     ("分解表\n序号\t工作任务\t县区\n3\t为44400名妇女进行免费检查服务项目\t平陆县:11900名\n\t\t万荣县:10000名\n\t\t垣曲县:3500名\n"),
 ])
