@@ -153,6 +153,9 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
             f.rule += "+context.coordinated"
 
 
+LEAD_LINES = 12      # how far up a lead line may stand above an unlabelled item
+
+
 def _list_intros(fact: Fact, layout: Layout) -> list[str]:
     """What may introduce the list a figure is an item of: the titles and leads of the
     headings and items above it, and its own sentence up to a colon before it (这十件民生
@@ -163,7 +166,18 @@ def _list_intros(fact: Fact, layout: Layout) -> list[str]:
     k = max(head.rfind(":"), head.rfind("："))
     if k > 0:
         out.append(head[:k + 1].strip())
+    # a line ending in a colon a few lines up (十大民生项目清单。具体如下:) leads the lines
+    # below it that carry no label of their own
     own = layout.section_at(fact.start)
+    a, _ = layout.scope(fact.start, "line")
+    for _ in range(LEAD_LINES):
+        if a <= max(own.start, 0):
+            break
+        a, b = layout.scope(a - 1, "line")
+        line = layout.text[a:b].strip()
+        if line.endswith((":", "：")):
+            out.append(line)
+            break
     if own.parent is None:
         return out                 # not under a heading or an item
     for sec in layout.ancestors(own):
