@@ -93,6 +93,8 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
         return None
     if rule.list_cue is not None and not any(rule.list_cue.search(t) for t in v.list_intros()):
         return None
+    if rule.list_not is not None and any(rule.list_not.search(t) for t in v.list_intros()):
+        return None
     prefix, suffix = v.around(rule.scope)
     dist, length = 0, 0
     if rule.before is not None:

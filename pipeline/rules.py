@@ -19,7 +19,7 @@ RULE_KEYS = {
     "id", "name", "type", "produce", "pattern", "unit", "scope", "before", "after",
     "applies_to", "set", "units", "units_not", "in_table", "caption", "requires",
     "examples", "counterexamples", "known_failures", "note", "scale", "priority", "in_title", "header", "section_lead",
-    "header_unit", "header_not", "unitless_under", "unitless_beside", "list_cue",
+    "header_unit", "header_not", "unitless_under", "unitless_beside", "list_cue", "list_not",
 }
 RULE_TYPES = {"figure", "negative", "context"}
 SCOPES = {"clause", "semi", "sentence", "cell", "line"}
@@ -50,6 +50,7 @@ class Rule:
     caption: regex.Pattern | None = None
     header: regex.Pattern | None = None
     list_cue: regex.Pattern | None = None   # the figure is in an item of a list this introduces
+    list_not: regex.Pattern | None = None   # ... and in none that this introduces
     # the conditions of a context rule, read once (the hot loop asks them for every figure)
     applies: frozenset | None = None
     units: frozenset | None = None
@@ -246,7 +247,8 @@ def _rule(stem: str, i: int, data: dict, pieces: dict[str, str], seen: set[str])
 
     rule = Rule(id=rid, name=str(data.get("name", rid)), type=type_, file=stem, data=data,
                 pattern=comp("pattern"), before=comp("before"), after=comp("after"),
-                caption=comp("caption"), header=comp("header"), list_cue=comp("list_cue"))
+                caption=comp("caption"), header=comp("header"), list_cue=comp("list_cue"),
+                list_not=comp("list_not"))
     if _spans_whole(str(data.get("before", ""))):
         rule.before_whole = regex.compile(expand(str(data["before"]), pieces), regex.V1)
     if type_ in ("figure", "negative") and rule.pattern is None:
