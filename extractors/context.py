@@ -14,7 +14,7 @@ import regex
 
 from pipeline.rules import Rule, Rules
 from pipeline.segment import Layout
-from pipeline.types import Fact
+from pipeline.types import Fact, Section
 
 CONTEXT_FILES = ("roles", "percent_kind", "level", "rates")
 COORDINATED = regex.compile(r"\s*[和、及与]\s*")
@@ -23,13 +23,14 @@ COORDINATED = regex.compile(r"\s*[和、及与]\s*")
 class View:
     """What the context rules ask about one figure, each worked out once."""
     __slots__ = ("fact", "text", "layout", "_table", "_spans", "_head", "_lead", "_title",
-                 "_intros")
+                 "_intros", "_shared")
     _UNSET = object()
 
-    def __init__(self, fact: Fact, text: str, layout: Layout):
+    def __init__(self, fact: Fact, text: str, layout: Layout, shared: dict | None = None):
         self.fact, self.text, self.layout = fact, text, layout
         self._table = self._head = self._lead = self._title = self._intros = View._UNSET
         self._spans: dict[str, tuple[str, str]] = {}
+        self._shared = {} if shared is None else shared   # what the figures of a line share
 
     def table(self):
         if self._table is View._UNSET:
@@ -56,7 +57,7 @@ class View:
         """The heading and the lead (the text before its first sub-heading) of each section
         above the figure's own heading: what introduces the list the figure is an item of."""
         if self._intros is View._UNSET:
-            self._intros = _list_intros(self.fact, self.layout)
+            self._intros = _list_intros(self.fact, self.layout, self._shared)
         return self._intros
 
     def around(self, scope: str) -> tuple[str, str]:
@@ -118,9 +119,10 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
     order = {r.id: i for i, r in enumerate(ctx)}
     by_kind = {k: [r for r in ctx if r.applies is None or k in r.applies]
                for k in ("percent", "amount", "count")}
+    shared: dict = {}
     for fact in facts:
         best: dict[str, tuple[tuple[int, int, int], Rule]] = {}
-        view = View(fact, text, layout)
+        view = View(fact, text, layout, shared)
         for rule in by_kind.get(fact.kind, ctx):
             hit = rule_matches(rule, fact, text, layout, view)
             if hit is None:
@@ -158,20 +160,29 @@ def apply_context(facts: list[Fact], text: str, layout: Layout, rules: Rules) ->
 LEAD_LINES = 12      # how far up a lead line may stand above an unlabelled item
 
 
-def _list_intros(fact: Fact, layout: Layout) -> list[str]:
+def _list_intros(fact: Fact, layout: Layout, shared: dict) -> list[str]:
     """What may introduce the list a figure is an item of: the titles and leads of the
     headings and items above it, and its own sentence up to a colon before it (这十件民生
-    实事分别是:完成…;建成…: a list with no labels, its items ended by ；)."""
+    实事分别是:完成…;建成…: a list with no labels, its items ended by ；). What depends on
+    the figure's line alone is worked out once per line (`shared`)."""
     out = []
     s0, _ = layout.scope(fact.start, "sentence")
     head = layout.text[s0:fact.start]
     k = max(head.rfind(":"), head.rfind("："))
     if k > 0:
         out.append(head[:k + 1].strip())
+    a, _ = layout.scope(fact.start, "line")
+    own = layout.section_at(fact.start)
+    above = shared.get((a, own.index))
+    if above is None:
+        above = shared[(a, own.index)] = _line_intros(a, own, layout)
+    return [t for t in out if t] + above
+
+
+def _line_intros(a: int, own: Section, layout: Layout) -> list[str]:
+    out = []
     # a line ending in a colon a few lines up (十大民生项目清单。具体如下:) leads the lines
     # below it that carry no label of their own
-    own = layout.section_at(fact.start)
-    a, _ = layout.scope(fact.start, "line")
     for _ in range(LEAD_LINES):
         if a <= max(own.start, 0):
             break
@@ -180,12 +191,11 @@ def _list_intros(fact: Fact, layout: Layout) -> list[str]:
         if line.endswith((":", "：")):
             out.append(line)
             break
-    if own.parent is None:
-        return out                 # not under a heading or an item
-    for sec in layout.ancestors(own):
-        first = layout.first_child_start(sec)
-        out.append(layout.text[sec.start:sec.title_end].strip())
-        out.append(layout.text[sec.title_end:first].strip())
+    if own.parent is not None:     # under a heading or an item
+        for sec in layout.ancestors(own):
+            first = layout.first_child_start(sec)
+            out.append(layout.text[sec.start:sec.title_end].strip())
+            out.append(layout.text[sec.title_end:first].strip())
     return [t for t in out if t]
 
 
