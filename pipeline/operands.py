@@ -125,7 +125,7 @@ class Operands:
 
     def _numerators(self, p: Fact) -> list[Fact]:
         """Stock figures between the previous percentage of p's clause run and p, nearest
-        first; a part of a breakdown gives way to its total when that total is there too."""
+        first; a part of a breakdown comes after its total when that total is there too."""
         a = self.run_of(p)
         # a growth rate (…231.94亿元,增长11.6%,占总支出的86.7%) describes the figure before it
         # and does not end its run
@@ -142,13 +142,12 @@ class Operands:
             a = max(prev) if prev else a
         cands = self._span(a, p.start)
         ids = {id(f) for f in cands}
-        out = []
+        out, parts = [], []
         for f in reversed(cands):
             t = self.total_of_part.get(id(f))
-            if t is not None and id(t) in ids:
-                continue
-            out.append(f)
-        return out[:3] + self.row_after(p)[:2]
+            # after the others, not out: 收到135件,立案128件,占总数的95% is the part's share
+            (parts if t is not None and id(t) in ids else out).append(f)
+        return (out + parts)[:3] + self.row_after(p)[:2]
 
     def row_after(self, p: Fact) -> list[Fact]:
         """In a table row, the figures after the rate (…| 137% | 目标任务1440月,完成1970个月)."""

@@ -80,6 +80,9 @@ RATIOS = [
     # the 占 clause's subject is the name its count was stated under: a real error
     ("今年1-4月,全区一般公共预算支出1091.71亿元,同比增长10.1%;其中民生支出完成868.04亿元,同比增长5.6%,民生支出占一般公共预算支出的比重达79.1%。",
      ("inconsistent", D("86804000000"), D("109171000000"), D("79.1"), "ratio.share_of_named")),
+    # a part of an exact breakdown (135 = 128 + 4 + 3) keeps its own share
+    ("大会提案组共收到提案135件,经审查立案128件,占提案总数的95%;未予立案4件,占提案总数的3%;作为意见建议转相关部门处理3件。",
+     ("consistent", D(128), D(135), D(95), "labelled")),
 ]
 
 
