@@ -346,8 +346,10 @@ class Linker:
         a, b = self.scope(f, "clause")
         if self.re_whole_cue.search(self.text[a:f.start]):
             return True
-        return bool(self.re_breakdown.search(self.text[f.end:self.scope(f, "semi")[1]])
-                    or self.re_total_then.search(self.text[f.end:self.scope(f, "semi")[1]]))
+        end = self.scope(f, "semi")[1]
+        # a breakdown may open the next sentence (立案799件。其中:…)
+        return bool(self.re_breakdown.search(self.text[f.end:end + 4])
+                    or self.re_total_then.search(self.text[f.end:end]))
 
     def run_start(self, f: Fact) -> str | None:
         """Where a list of parts may begin: 'marker' for the first figure of its sort after

@@ -157,6 +157,10 @@ SUMS = [
     # a colon right after the total's noun opens its parts
     ("为民办实事项目共有27个大项:民生事业补短板类11项,实施乡村振兴战略类6项,城乡建设和生态环保补短板类10项。",
      ("consistent", D(27), [D(6), D(10), D(11)], "sum.breakdown")),
+    # a whole whose breakdown opens the next sentence (立案799件。其中:…) is stated as a whole,
+    # so a later run of figures that adds up to it exactly is a partition of it
+    ("共提出提案820件,经审查,立案799件。其中:集体提案133件,委员个人或联名提案666件。\n截至11月底所有提案已全部办结。办理结果为A类418件,占52.3%;B类265件,占33.2%;C类116件,占14.5%。",
+     ("consistent", D(799), [D(116), D(265), D(418)], "sum.partition")),
     # a 合计 row against the rows above it
     ("县(市、区)\t任务数(处)\t已完工(处)\n麒麟区\t4\t3\n沾益区\t5\t4\n马龙区\t3\t2\n合计\t12\t10\n",
      ("inconsistent", D(10), [D(2), D(3), D(4)], "sum.table_total_row")),
