@@ -60,6 +60,19 @@ class View:
             self._intros = _list_intros(self.fact, self.layout, self._shared)
         return self._intros
 
+    def led_by(self, cue: regex.Pattern) -> bool:
+        """Whether one of the list's intros says cue; asked once per intro and cue, since
+        the figures of a list share its intros."""
+        memo = self._shared
+        for t in self.list_intros():
+            key = (cue, t)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = cue.search(t) is not None
+            if hit:
+                return True
+        return False
+
     def around(self, scope: str) -> tuple[str, str]:
         """The scope's text before and after the figure (slices: ^ and $ are its edges)."""
         got = self._spans.get(scope)
@@ -92,9 +105,9 @@ def rule_matches(rule: Rule, fact: Fact, text: str, layout: Layout,
         return None
     if rule.in_title and not v.in_title():
         return None
-    if rule.list_cue is not None and not any(rule.list_cue.search(t) for t in v.list_intros()):
+    if rule.list_cue is not None and not v.led_by(rule.list_cue):
         return None
-    if rule.list_not is not None and any(rule.list_not.search(t) for t in v.list_intros()):
+    if rule.list_not is not None and v.led_by(rule.list_not):
         return None
     prefix, suffix = v.around(rule.scope)
     dist, length = 0, 0
