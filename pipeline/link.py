@@ -52,6 +52,8 @@ FIRM_RULES = {"ratio.table_row", "ratio.share_of_named", "ratio.share_of_total",
 # punctuation-level patterns the grouping code uses (the language cues are in rules/link.yaml)
 _BREAKDOWN = regex.compile(r"其中[,，:：]?", regex.V1)
 _SPLIT_BREAKDOWN = regex.compile(r"其中[,，:：]?|[:：]", regex.V1)
+# a sentence that opens by naming the whole its shares are of (在立案的提案中, 所有建议中)
+_LEAD_WHOLE = regex.compile(r"\s*(?:在|从)?(?P<label>\p{Han}{2,6}?)的?\p{Han}{0,4}?中[,，]", regex.V1)
 _NEXT_SENTENCE_BREAKDOWN = regex.compile(r"[^\d,，;；。]{0,12}?。(其中[,，:：]?)", regex.V1)
 # a 其中 list that opens its sentence, its items ended by ；
 _PARALLEL_LIST = regex.compile(r"(?<=[。\n])\s*其中[,，:：]?", regex.V1)
@@ -1109,7 +1111,27 @@ class Linker:
                     if _BREAKDOWN.search(self.text[w.end:num.start]) and \
                             (num.kind == "amount" or compatible(w.unit, num.unit)):
                         return RatioGroup(p, num, w, "ratio.share_of_breakdown")
+                whole = self.whole_of_lead(p, num)
+                if whole is not None:
+                    return RatioGroup(p, num, whole, "ratio.share_of_named")
         return RatioGroup(p, num, None, "ratio.share", "the whole it is a share of is not stated as a figure")
+
+    def whole_of_lead(self, p: Fact, num: Fact) -> Fact | None:
+        """在立案的提案中,委员个人提交100件,占58.40%: a sentence that opens by naming a whole
+        (X中,) holds shares of the figure stated under that very name before it (经审查,立案174件;
+        not 实际立案72件, whose clause says more)."""
+        s0, _ = self.scope(p, "sentence")
+        m = _LEAD_WHOLE.match(self.text, s0, num.start)
+        if m is None:
+            return None
+        label = m.group("label")
+        kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
+        for w in reversed(self.between(0, s0, kinds)):
+            a, _ = self.scope(w, "clause")
+            if self.text[a:w.start].strip() == label and self.stock(w) and \
+                    (num.kind == "amount" or compatible(w.unit, num.unit)):
+                return w
+        return None
 
     def total_of(self, f: Fact, among: list[Fact]) -> Fact:
         """The total of the breakdown f is the last part of, when that total is among the

@@ -83,6 +83,10 @@ RATIOS = [
     # a part of an exact breakdown (135 = 128 + 4 + 3) keeps its own share
     ("大会提案组共收到提案135件,经审查立案128件,占提案总数的95%;未予立案4件,占提案总数的3%;作为意见建议转相关部门处理3件。",
      ("consistent", D(128), D(135), D(95), "labelled")),
+    # a sentence that opens by naming its whole (在立案的提案中,) holds shares of the figure stated
+    # under that very name (立案174件, not 实际立案72件): a real error, the shares are of 171
+    ("市政协共收到提案235件。经审查,立案174件,并案140件,实际立案72件,转为意见建议64件。\n在立案的提案中,委员个人提交100件,占58.40%,委员联名提交68件,占39.80%,集体提案3件,占1.80%。",
+     ("inconsistent", D(100), D(174), D("58.40"), "ratio.share_of_named")),
 ]
 
 
