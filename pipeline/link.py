@@ -54,7 +54,11 @@ _BREAKDOWN = regex.compile(r"其中[,，:：]?", regex.V1)
 _SPLIT_BREAKDOWN = regex.compile(r"其中[,，:：]?|[:：]", regex.V1)
 # a sentence that opens by naming the whole its shares are of (在立案的提案中, 所有建议中)
 _LEAD_WHOLE = regex.compile(r"\s*(?:在|从)?(?P<label>\p{Han}{2,6}?)的?\p{Han}{0,4}?中[,，]", regex.V1)
-_NEXT_SENTENCE_BREAKDOWN = regex.compile(r"[^\d,，;；。]{0,12}?。(其中[,，:：]?)", regex.V1)
+# the breakdown opens the next sentence (停车泊位8000个。其中… / 住房保障类(793件,占比17.36%)。
+# 主要涉及物业管理390件、…)
+_NEXT_SENTENCE_BREAKDOWN = regex.compile(
+    r"(?:[,，]\s*占比?\s*\d+(?:\.\d+)?%)?[^\d,，;；。]{0,12}?。((?:其中|主要涉及|主要包括|具体包括)[,，:：]?)",
+    regex.V1)
 # a 其中 list that opens its sentence, its items ended by ；
 _PARALLEL_LIST = regex.compile(r"(?<=[。\n])\s*其中[,，:：]?", regex.V1)
 _ITEM_END = regex.compile(r"[;；]", regex.V1)
@@ -551,7 +555,7 @@ class Linker:
             start = t.end + m.end()
         else:
             # 新增城区停车泊位8000个。其中…: the breakdown opens the next sentence
-            m = _NEXT_SENTENCE_BREAKDOWN.match(self.text[t.end:b + 4])
+            m = _NEXT_SENTENCE_BREAKDOWN.match(self.text[t.end:b + 8])
             if not m:
                 return None
             start = t.end + m.end()

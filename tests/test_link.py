@@ -165,6 +165,9 @@ SUMS = [
     # so a later run of figures that adds up to it exactly is a partition of it
     ("共提出提案820件,经审查,立案799件。其中:集体提案133件,委员个人或联名提案666件。\n截至11月底所有提案已全部办结。办理结果为A类418件,占52.3%;B类265件,占33.2%;C类116件,占14.5%。",
      ("consistent", D(799), [D(116), D(265), D(418)], "sum.partition")),
+    # the breakdown opens the next sentence with 主要涉及, the total in a bracket with its share
+    ("1.住房保障类(793件,占比17.36%)。主要涉及物业管理390件、房屋建设226件、房产交易138件、拆迁改造21件、保障性住房17件、人防工程1件。",
+     ("consistent", D(793), [D(1), D(17), D(21), D(138), D(226), D(390)], "sum.breakdown")),
     # a 合计 row against the rows above it
     ("县(市、区)\t任务数(处)\t已完工(处)\n麒麟区\t4\t3\n沾益区\t5\t4\n马龙区\t3\t2\n合计\t12\t10\n",
      ("inconsistent", D(10), [D(2), D(3), D(4)], "sum.table_total_row")),
