@@ -110,6 +110,10 @@ def test_ratio_without_its_counts_is_unverifiable(text, reason):
     assert reason in got[0].reason
 
 
+# a breakdown whose items restate the whole's labels (sum.parallel)
+PARALLEL = ("投资项目5132个,总投资23395亿元,年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资"
+            "1460亿元;续建项目1999个,总投资5594亿元,年度投资2344亿元;投产项目942个,总投资2164亿元,年度投资1106亿元。")
+
 SUMS = [
     # S1 with 各 expansion and a remainder
     ("全市今年新建任务是48个,其中,中心城区新建20个,永济、河津各新建4个,平陆、运城开发区各新建1个,其它9县各新建2个,盐湖区没有任务。",
@@ -154,9 +158,9 @@ SUMS = [
      ("consistent", D(186), [D(38), D(42), D(106)], "sum.breakdown")),
     # S1 parallel: each item of the 其中 list restates the whole's labels; 年度投资 adds up
     # exactly, so the list is whole and 总投资 (22995 against 23395) is an error of the text
-    ("投资项目5132个,总投资23395亿元,年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资1460亿元;续建项目1999个,总投资5594亿元,年度投资2344亿元;投产项目942个,总投资2164亿元,年度投资1106亿元。",
+    (PARALLEL,
      ("inconsistent", D(2339500000000), sorted([D(1523700000000), D(559400000000), D(216400000000)]), "sum.parallel")),
-    ("投资项目5132个,总投资23395亿元,年度投资4910亿元。其中新开工项目2191个,总投资15237亿元,年度投资1460亿元;续建项目1999个,总投资5594亿元,年度投资2344亿元;投产项目942个,总投资2164亿元,年度投资1106亿元。",
+    (PARALLEL,
      ("consistent", D(491000000000), sorted([D(146000000000), D(234400000000), D(110600000000)]), "sum.parallel")),
     # a colon right after the total's noun opens its parts
     ("为民办实事项目共有27个大项:民生事业补短板类11项,实施乡村振兴战略类6项,城乡建设和生态环保补短板类10项。",
