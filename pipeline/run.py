@@ -40,7 +40,7 @@ from pipeline import write
 # swapped in with them. A missing module is skipped with a warning; a failing step is
 # reported in one line.
 # Steps on the finished tables; independent of each other, they run side by side on a
-# machine of more than one core, the longest first (the workbook: a Python row a row)
+# machine of more than one core, the longest first (the workbook: a Python dict a row)
 POST_RUN = ["pipeline.export:write_workbook", "pipeline.report:write_report",
             "pipeline.export:write_parquet"]
 
