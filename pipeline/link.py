@@ -255,7 +255,8 @@ class Linker:
         for g in out:
             if g.total.kind == "target":
                 for p, _ in g.parts:
-                    if p.kind == "count":
+                    # a count of projects stays one (教育事业初排6个项目 under 17个 projects)
+                    if p.kind == "count" and "count.of_projects" not in p.rule:
                         p.kind = "target"
                         p.rule += "+link.part_of_target"
         # parts of written breakdowns are not project targets for the partitions below
