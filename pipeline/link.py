@@ -52,6 +52,7 @@ FIRM_RULES = {"ratio.table_row", "ratio.share_of_named", "ratio.share_of_total",
 # punctuation-level patterns the grouping code uses (the language cues are in rules/link.yaml)
 _BREAKDOWN = regex.compile(r"其中[,，:：]?", regex.V1)
 _SPLIT_BREAKDOWN = regex.compile(r"其中[,，:：]?|[:：]", regex.V1)
+LEAD_WHOLE_REACH = 2000    # characters before a sentence whose opening names its whole
 # a sentence that opens by naming the whole its shares are of (在立案的提案中, 所有建议中)
 _LEAD_WHOLE = regex.compile(r"\s*(?:在|从)?(?P<label>\p{Han}{2,6}?)的?\p{Han}{0,4}?中[,，]", regex.V1)
 # the breakdown opens the next sentence (停车泊位8000个。其中… / 住房保障类(793件,占比17.36%)。
@@ -1131,7 +1132,8 @@ class Linker:
             return None
         label = m.group("label")
         kinds = ("amount",) if num.kind == "amount" else ("count", "target", "actual")
-        for w in reversed(self.between(0, s0, kinds)):
+        # the text just before: a long text must not make each share look through all of it
+        for w in reversed(self.between(max(0, s0 - LEAD_WHOLE_REACH), s0, kinds)):
             a, _ = self.scope(w, "clause")
             if self.text[a:w.start].strip() == label and self.stock(w) and \
                     (num.kind == "amount" or compatible(w.unit, num.unit)):
