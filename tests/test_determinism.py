@@ -44,7 +44,9 @@ def _run(src: Path, out: Path, seed: str, jobs: int) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
 
 
-def _outputs(out: Path) -> dict[str, bytes]:
+def reproducible_outputs(out: Path) -> dict[str, bytes]:
+    """The files of OUT that must come out byte for byte the same from the same inputs
+    (the tables and texts/; run.json and the workbook carry times)."""
     files = {}
     for t in ("documents", "facts", "checks", "records"):
         for ext in ("jsonl", "csv"):
@@ -68,12 +70,12 @@ def test_same_bytes_across_hash_seeds_workers_and_resume(tmp_path):
     c = tmp_path / "c"
     _run(part, c, seed="7", jobs=1)
     _run(src, c, seed="2", jobs=2)
-    a = _outputs(tmp_path / "a")
+    a = reproducible_outputs(tmp_path / "a")
     assert any(b'"amount_yuan":' in line and b'"amount_yuan":null' not in line
                for line in a["records.jsonl"].splitlines())   # the tie is exercised
     assert len([k for k in a if k.startswith("texts/")]) == 6
     for other in ("b", "c"):
-        got = _outputs(tmp_path / other)
+        got = reproducible_outputs(tmp_path / other)
         assert got.keys() == a.keys()
         diff = [k for k in a if a[k] != got[k]]
         assert not diff, f"run {other} differs from run a in {diff}"

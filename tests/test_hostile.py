@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_determinism import reproducible_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -134,17 +135,6 @@ def _run(src: Path, out: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900)
 
 
-def _outputs(out: Path) -> dict[str, bytes]:
-    files = {}
-    for t in ("documents", "facts", "checks", "records"):
-        for ext in ("jsonl", "csv"):
-            files[f"{t}.{ext}"] = (out / f"{t}.{ext}").read_bytes()
-    for p in sorted((out / "texts").rglob("*")):
-        if p.is_file():
-            files[str(p.relative_to(out))] = p.read_bytes()
-    return files
-
-
 def test_hostile_folder_runs_to_the_end_twice_identically(tmp_path):
     src = tmp_path / "hostile"
     expect = build_hostile(src)
@@ -174,8 +164,8 @@ def test_hostile_folder_runs_to_the_end_twice_identically(tmp_path):
         if what == "ok":
             assert doc in with_facts, f"no figures found in good file {doc}"
 
-    first = _outputs(out)
+    first = reproducible_outputs(out)
     r2 = _run(src, out)
     assert r2.returncode == 1
     assert "Traceback" not in r2.stderr
-    assert _outputs(out) == first
+    assert reproducible_outputs(out) == first
