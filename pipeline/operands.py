@@ -285,9 +285,6 @@ class Operands:
         clauses = [c for c in _COMMA.split(self.lk.text[n.end:k]) if "%" not in c]
         if len(_GAP_NOISE.sub("", "".join(clauses))) <= 2:
             return True
-        # the figure is the subject of its clause and 占 opens the next one (有16个项目超额完成
-        # 目标任务,占总数的69.6%); a clause with words of its own before 占 has another subject
-        # (…,包括在园幼儿占比达到45%)
         if self._span(n.end, k):
             return False
         # …民生支出完成868.04亿元,同比增长5.6%,民生支出占…的比重达79.1%: the 占 clause's
@@ -296,10 +293,13 @@ class Operands:
         a, _ = self.lk.scope(n, "clause")
         if len(subject) >= 2 and subject in self.lk.text[a:n.start]:
             return True
+        # the figure is the subject of its clause and 占 opens the next one (有16个项目超额完成
+        # 目标任务,占总数的69.6%); a clause with other words of its own before 占 has another
+        # subject (…,包括在园幼儿占比达到45%)
         return len(clauses) == 2 and not subject and self._opens_clause(n)
 
     def _opens_clause(self, n: Fact) -> bool:
-        """Nothing but a verb of being or a measure word stands before n in its clause."""
+        """Nothing but 其中 or 有/共有 stands before n in its clause: n is the clause's subject."""
         a, _ = self.lk.scope(n, "clause")
         return bool(_SUBJECT_LEAD.fullmatch(self.lk.text[a:n.start]))
 
